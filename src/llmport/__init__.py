@@ -1,0 +1,176 @@
+"""llmport: one small port for streaming LLMs, correct on every wire.
+
+``import llmport`` stays light: the domain and the ports load at once (stdlib only); adapters,
+the agent loop and ``connect`` load on first use, so a program that only needs one adapter never
+pays for httpx, pydantic or llama.cpp it does not use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from llmport.domain import (
+    AgentMessage,
+    AssistantMessage,
+    AuthenticationError,
+    BadRequestError,
+    ContentPolicyError,
+    ContextLengthExceededError,
+    Done,
+    ErrorCategory,
+    FinishReason,
+    ImagePart,
+    LlmConnectionError,
+    LlmError,
+    LlmStreamEvent,
+    LlmTimeoutError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    ReasoningDelta,
+    ReasoningPart,
+    ServerError,
+    StreamError,
+    StreamInBandError,
+    StreamProtocolError,
+    StreamTooLargeError,
+    StreamTruncatedError,
+    SystemMessage,
+    TextDelta,
+    TextPart,
+    TimeoutConnectError,
+    TimeoutDeadlineError,
+    TimeoutFirstEventError,
+    TimeoutIdleError,
+    ToolCall,
+    ToolCallDelta,
+    ToolDefinition,
+    ToolMessage,
+    Usage,
+    UserMessage,
+    UserPart,
+    message_from_dict,
+    message_to_dict,
+    messages_from_json,
+    messages_to_json,
+)
+from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
+
+if TYPE_CHECKING:
+    from llmport.adapters.scripted import ScriptedAdapter
+    from llmport.agent.errors import AgentError
+    from llmport.agent.events import (
+        AgentEvent,
+        AgentReasoningDelta,
+        AgentTextDelta,
+        RunFinished,
+        ToolCallFinished,
+        ToolCallStarted,
+        TurnFinished,
+    )
+    from llmport.agent.loop import Agent, AgentResult
+    from llmport.agent.tools import Tool, ToolRegistry, tool
+    from llmport.connect import connect
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; loaded on first attribute access (PEP 562).
+_LAZY: dict[str, str] = {
+    "connect": "llmport.connect",
+    "ScriptedAdapter": "llmport.adapters.scripted",
+    "Agent": "llmport.agent.loop",
+    "AgentResult": "llmport.agent.loop",
+    "AgentError": "llmport.agent.errors",
+    "AgentEvent": "llmport.agent.events",
+    "AgentTextDelta": "llmport.agent.events",
+    "AgentReasoningDelta": "llmport.agent.events",
+    "ToolCallStarted": "llmport.agent.events",
+    "ToolCallFinished": "llmport.agent.events",
+    "TurnFinished": "llmport.agent.events",
+    "RunFinished": "llmport.agent.events",
+    "Tool": "llmport.agent.tools",
+    "ToolRegistry": "llmport.agent.tools",
+    "tool": "llmport.agent.tools",
+}
+
+__all__ = [
+    "Agent",
+    "AgentError",
+    "AgentEvent",
+    "AgentMessage",
+    "AgentReasoningDelta",
+    "AgentResult",
+    "AgentTextDelta",
+    "AssistantMessage",
+    "AuthenticationError",
+    "BadRequestError",
+    "ContentPolicyError",
+    "ContextLengthExceededError",
+    "Done",
+    "ErrorCategory",
+    "FinishReason",
+    "ImagePart",
+    "LlmCompletionPort",
+    "LlmConnectionError",
+    "LlmError",
+    "LlmEventStream",
+    "LlmStreamEvent",
+    "LlmTimeoutError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "ReasoningDelta",
+    "ReasoningPart",
+    "RunFinished",
+    "ScriptedAdapter",
+    "ServerError",
+    "StreamError",
+    "StreamInBandError",
+    "StreamProtocolError",
+    "StreamTooLargeError",
+    "StreamTruncatedError",
+    "SystemMessage",
+    "TextDelta",
+    "TextPart",
+    "TimeoutConnectError",
+    "TimeoutDeadlineError",
+    "TimeoutFirstEventError",
+    "TimeoutIdleError",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolCallFinished",
+    "ToolCallStarted",
+    "ToolDefinition",
+    "ToolExecutorPort",
+    "ToolMessage",
+    "ToolRegistry",
+    "TurnFinished",
+    "Usage",
+    "UserMessage",
+    "UserPart",
+    "connect",
+    "message_from_dict",
+    "message_to_dict",
+    "messages_from_json",
+    "messages_to_json",
+    "tool",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmport' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,226 @@
+"""The guard: the one place that enforces the stream contract for every adapter.
+
+An adapter produces an async iterator of ``RawEvent`` items (its decoder's output, read off the
+wire by its HTTP shell). ``guard(source, provider=...)`` wraps it into the ``LlmEventStream`` the
+consumer sees, and makes the contract of ``llmport.ports`` true whatever the source does:
+
+- deltas are forwarded as they come and fed to the shared ``DeltaAssembler``; empty ones are
+  dropped;
+- usage, finish reason and response info are remembered, never forwarded; usage that arrives
+  after the finish is folded into ``Done``;
+- the provider's end marker (``End``) produces exactly one ``Done`` with the assembled message
+  and the finish reason adjusted for its tool calls; a missing finish reason is ``STOP`` (the
+  marker decides);
+- a source that ends without ``End`` raises ``StreamTruncatedError``; an ``LlmError`` from the
+  source is re-raised with ``after_output`` and ``provider`` filled in; any other exception
+  becomes ``StreamProtocolError`` chained with ``from``;
+- after the terminal (``Done`` or an error) nothing more is yielded, and the source is closed;
+- ``aclose()``, leaving ``async with``, or cancelling the consumer closes the source at once
+  (which closes the HTTP response) and is not an error.
+
+The guard is on the hot path of every event, so ``__anext__`` is a plain method with a type
+dispatch, not an async generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+
+from llmport.core.assembler import DEFAULT_MAX_TOOL_CALLS, DeltaAssembler
+from llmport.core.raw import End, Finish, ProviderBlock, RawEvent, RefusalDelta, ResponseInfo
+from llmport.domain.errors import (
+    LlmError,
+    StreamProtocolError,
+    StreamTruncatedError,
+)
+from llmport.domain.events import (
+    Done,
+    FinishReason,
+    LlmStreamEvent,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+
+__all__ = ["GuardedStream", "guard"]
+
+
+class GuardedStream:
+    """The ``LlmEventStream`` every adapter returns."""
+
+    __slots__ = (
+        "_assembler",
+        "_emitted",
+        "_finish",
+        "_info",
+        "_provider",
+        "_source",
+        "_source_closed",
+        "_terminated",
+        "_usage",
+    )
+
+    def __init__(
+        self,
+        source: AsyncIterator[RawEvent],
+        *,
+        provider: str,
+        max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+    ) -> None:
+        self._source = source
+        self._provider = provider
+        self._assembler = DeltaAssembler(provider=provider, max_tool_calls=max_tool_calls)
+        self._finish: Finish | None = None
+        self._usage: Usage | None = None
+        self._info: ResponseInfo | None = None
+        self._emitted = False
+        self._terminated = False
+        self._source_closed = False
+
+    @property
+    def provider(self) -> str:
+        return self._provider
+
+    @property
+    def after_output(self) -> bool:
+        """Whether an event has been yielded to the consumer."""
+        return self._emitted
+
+    def __repr__(self) -> str:
+        state = "closed" if self._terminated else "open"
+        return f"<GuardedStream provider={self._provider!r} {state}>"
+
+    def __aiter__(self) -> GuardedStream:
+        return self
+
+    async def __anext__(self) -> LlmStreamEvent:
+        if self._terminated:
+            raise StopAsyncIteration
+        source = self._source
+        assembler = self._assembler
+        try:
+            while True:
+                item = await source.__anext__()
+                # isinstance is as cheap as a type() identity test here and keeps mypy exact.
+                if isinstance(item, TextDelta):
+                    if item.text:
+                        assembler.text_parts.append(item.text)
+                        self._emitted = True
+                        return item
+                elif isinstance(item, ToolCallDelta):
+                    assembler.add_tool_call(item)
+                    self._emitted = True
+                    return item
+                elif isinstance(item, ReasoningDelta):
+                    if item.text or item.signature or item.encrypted or item.id:
+                        assembler.add_reasoning(item)
+                        self._emitted = True
+                        return item
+                elif isinstance(item, Usage):
+                    self._usage = item
+                elif isinstance(item, Finish):
+                    self._finish = item
+                elif isinstance(item, End):
+                    return await self._done()
+                elif isinstance(item, RefusalDelta):
+                    if item.text:
+                        assembler.add_refusal(item.text)
+                        self._emitted = True
+                        return TextDelta(item.text)
+                elif isinstance(item, ProviderBlock):
+                    assembler.add_block(item.data)
+                elif isinstance(item, ResponseInfo):
+                    self._info = item
+                else:
+                    raise StreamProtocolError(
+                        f"adapter produced an unknown item {type(item).__name__}",
+                        provider=self._provider,
+                    )
+        except StopAsyncIteration:
+            if self._terminated:
+                raise
+            raise await self._fail(
+                StreamTruncatedError(
+                    "the stream ended before the provider's end marker",
+                    provider=self._provider,
+                )
+            ) from None
+        except LlmError as error:
+            await self._fail(error)
+            raise
+        except Exception as error:
+            raise await self._fail(
+                StreamProtocolError(
+                    f"the {self._provider} adapter failed: {type(error).__name__}",
+                    provider=self._provider,
+                )
+            ) from error
+        except BaseException:
+            # Cancellation (or GeneratorExit, KeyboardInterrupt): close the source, yield nothing.
+            self._terminated = True
+            await self._close_source()
+            raise
+
+    async def _done(self) -> Done:
+        finish = self._finish
+        reason = finish.reason if finish is not None else FinishReason.STOP
+        message, reason = self._assembler.build(reason)
+        info = self._info
+        self._terminated = True
+        await self._close_source()
+        return Done(
+            finish_reason=reason,
+            raw_finish_reason=finish.raw if finish is not None else None,
+            usage=self._usage,
+            message=message,
+            stop_sequence=finish.stop_sequence if finish is not None else None,
+            detail=finish.detail if finish is not None else None,
+            response_id=info.id if info is not None else None,
+            model=info.model if info is not None else None,
+        )
+
+    async def _fail(self, error: LlmError) -> LlmError:
+        self._terminated = True
+        if self._emitted:
+            error.after_output = True
+        if error.provider is None:
+            error.provider = self._provider
+        await self._close_source()
+        return error
+
+    async def _close_source(self) -> None:
+        if self._source_closed:
+            return
+        self._source_closed = True
+        aclose: Any = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def aclose(self) -> None:
+        """Close the stream and its response now. Idempotent; never raises for a closed one."""
+        self._terminated = True
+        await self._close_source()
+
+    async def __aenter__(self) -> GuardedStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def guard(
+    source: AsyncIterator[RawEvent],
+    *,
+    provider: str,
+    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+) -> GuardedStream:
+    """Wrap an adapter's raw event source into a contract-abiding ``LlmEventStream``."""
+    return GuardedStream(source, provider=provider, max_tool_calls=max_tool_calls)
