@@ -52,8 +52,8 @@ def serialize_output(value: Any) -> str:
         return cap("null")
     try:
         text = json.dumps(value, default=_default, ensure_ascii=False)
-    except (ValueError, TypeError, RecursionError):
-        # Cyclic or otherwise unserialisable: fall back to the object's own text.
+    except Exception:
+        # Cyclic, or a value whose own conversion fails: fall back to the object's repr.
         try:
             text = repr(value)
         except Exception as error:
