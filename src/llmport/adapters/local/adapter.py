@@ -183,7 +183,8 @@ class LocalLlamaAdapter:
             eos_token=llama.detokenize([llama.token_eos()], special=True).decode(errors="ignore"),
             bos_token=llama.detokenize([llama.token_bos()], special=True).decode(errors="ignore"),
         )
-        prompt: str = formatter(messages=turns).prompt
+        chat_messages: Any = turns
+        prompt: str = formatter(messages=chat_messages).prompt
         return prompt
 
 

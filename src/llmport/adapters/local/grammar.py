@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from llmport.adapters.local.template import TOOL_CALL_PREFIX
+from llmport.adapters.local.template import TOOL_CALL_PREFIX, compact_schema
 
 __all__ = ["ANY_OBJECT_GRAMMAR", "arguments_grammar", "gbnf_literal", "name_grammar"]
 
@@ -53,31 +53,12 @@ def name_grammar(names: Sequence[str]) -> str:
     return f"root ::= {gbnf_literal(TOOL_CALL_PREFIX)} ( {choices} ) {gbnf_literal(QUOTE)}\n"
 
 
-def _compact(schema: Mapping[str, Any]) -> dict[str, Any]:
-    # Descriptions and titles do not constrain anything; dropping them keeps the grammar small.
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in {"description", "title", "examples", "$comment"}:
-            continue
-        if isinstance(value, Mapping):
-            out[key] = (
-                {k: _compact(v) if isinstance(v, Mapping) else v for k, v in value.items()}
-                if key in {"properties", "$defs", "definitions", "patternProperties"}
-                else _compact(value)
-            )
-        elif isinstance(value, list):
-            out[key] = [_compact(v) if isinstance(v, Mapping) else v for v in value]
-        else:
-            out[key] = value
-    return out
-
-
 def arguments_grammar(schema: Mapping[str, Any]) -> str:
     """GBNF for a JSON object matching ``schema`` (any JSON object when it cannot compile)."""
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     try:
-        grammar: str = json_schema_to_gbnf(json.dumps(_compact(schema)))
+        grammar: str = json_schema_to_gbnf(json.dumps(compact_schema(schema)))
     except Exception:  # the converter rejects some schema features: stay well-formed anyway
         return ANY_OBJECT_GRAMMAR
     # The converter lets control characters into strings; strict JSON (json.loads) does not.

@@ -43,6 +43,7 @@ __all__ = [
     "TOOL_CALL_PREFIX",
     "RenderedPrompt",
     "arguments_prefix",
+    "compact_schema",
     "as_role_dicts",
     "call_json",
     "render_chatml",
@@ -135,11 +136,35 @@ def arguments_prefix(name: str) -> str:
     return f'{TOOL_CALL_PREFIX}{name}", "arguments": '
 
 
+def compact_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` without what does not constrain values (descriptions, titles, examples,
+    ``additionalProperties``): smaller grammars, and a tool list a small model reads better."""
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in {"description", "title", "examples", "$comment", "additionalProperties"}:
+            continue
+        if isinstance(value, Mapping):
+            out[key] = (
+                {k: compact_schema(v) if isinstance(v, Mapping) else v for k, v in value.items()}
+                if key in {"properties", "$defs", "definitions", "patternProperties"}
+                else compact_schema(value)
+            )
+        elif isinstance(value, list):
+            out[key] = [compact_schema(v) if isinstance(v, Mapping) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
 def tools_instructions(tools: Sequence[ToolDefinition]) -> str:
     """The system-text block that lists the tools and the call format."""
     lines = [
         json.dumps(
-            {"name": t.name, "description": t.description, "parameters": dict(t.parameters)},
+            {
+                "name": t.name,
+                "description": t.description,
+                "parameters": compact_schema(t.parameters),
+            },
             ensure_ascii=False,
         )
         for t in tools

@@ -30,7 +30,7 @@ __all__ = ["Emit", "Producer", "WorkerSource", "WorkerStopped"]
 T = TypeVar("T")
 
 
-class WorkerStopped(Exception):  # noqa: N818 - a control-flow signal, not an error
+class WorkerStopped(Exception):
     """Raised inside the producer by ``emit`` once the consumer has gone away."""
 
 
@@ -38,7 +38,7 @@ Emit = Callable[[T], None]
 Producer = Callable[[Callable[[T], None], threading.Event], None]
 
 _CREDIT_POLL: Final = 0.05  # seconds between stop checks while waiting for the consumer
-_JOIN_POLL: Final = 0.005
+_JOIN_GRACE: Final = 0.5  # the thread's last lines after it signalled its end
 
 
 class _Finished:
@@ -70,6 +70,7 @@ class WorkerSource(Generic[T]):
         self._join_timeout = join_timeout
         self._done = False
         self._closed = False
+        self._ended = asyncio.Event()
 
     @property
     def thread(self) -> threading.Thread:
@@ -114,6 +115,10 @@ class WorkerSource(Generic[T]):
             error = exc
         with contextlib.suppress(WorkerStopped):
             self._hand_over(_Finished(error))
+        loop = self._loop
+        assert loop is not None
+        with contextlib.suppress(RuntimeError):  # the loop may be closed already
+            loop.call_soon_threadsafe(self._ended.set)
 
     # --- the consumer's side (event loop) ------------------------------------------------------
 
@@ -148,9 +153,7 @@ class WorkerSource(Generic[T]):
     async def _join(self) -> None:
         if not self._thread.is_alive():
             return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._join_timeout
-        # Polling keeps this cancellable and needs no extra thread; generation checks the stop
-        # flag between tokens, so the wait is one token's time.
-        while self._thread.is_alive() and loop.time() < deadline:
-            await asyncio.sleep(_JOIN_POLL)
+        # Generation checks the stop flag between tokens, so this waits about one token's time.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ended.wait(), self._join_timeout)
+        self._thread.join(timeout=_JOIN_GRACE)

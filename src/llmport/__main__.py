@@ -1,0 +1,7 @@
+"""``python -m llmport``: the same as the ``llmport`` command."""
+
+import sys
+
+from llmport.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,225 @@
+"""``llmport``: run an agent, chat with one, and read the run log (the composition root).
+
+    llmport run "PROMPT" [--model local] [--tool calculator] [--tools FILE.py] [--json]
+    llmport chat [--continue]
+    llmport logs [show ID]
+
+This is the only place that picks an adapter from user input (``--model`` is any ``connect()``
+string; the default is the embedded local model). Exit codes: 0 done, 1 the run failed (the
+model or the agent), 2 a command-line or configuration problem (unknown model prefix, missing
+API key, unknown tool), 130 interrupted by Ctrl-C (the partial run is logged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import Final
+
+from llmport.cli.render import Renderer, make_renderer
+from llmport.cli.session import CliError, build_port, exchange, load_tools
+from llmport.cli.store import RunStore
+
+__all__ = ["build_parser", "main"]
+
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_INTERRUPTED: Final = 130
+
+
+def _agent_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default="local",
+        help="a connect() string: local (default, no key), local:PATH.gguf, openai:gpt-4o ...",
+    )
+    parser.add_argument("--system", help="system prompt")
+    parser.add_argument("--max-turns", type=int, default=10, help="model turns per run")
+    parser.add_argument(
+        "--tool",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="enable a built-in tool: calculator, clock, read_file (repeatable)",
+    )
+    parser.add_argument(
+        "--tools", action="append", default=[], metavar="FILE.py", help="load @tool functions"
+    )
+    parser.add_argument("--no-log", action="store_true", help="do not record the run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llmport", description="Run an agent over any streaming LLM."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the agent on one prompt and stream the answer")
+    run.add_argument("prompt", help="the prompt ('-' reads it from stdin)")
+    _agent_options(run)
+    run.add_argument("--json", action="store_true", help="print agent events as NDJSON")
+
+    chat = commands.add_parser("chat", help="an interactive conversation (/exit, /reset)")
+    _agent_options(chat)
+    chat.add_argument(
+        "--continue", dest="resume", action="store_true", help="resume the last conversation"
+    )
+
+    logs = commands.add_parser("logs", help="list recent runs, or show one")
+    logs.add_argument("action", nargs="?", choices=["show"], help="show one run")
+    logs.add_argument("id", nargs="?", type=int, help="the run id (with show)")
+    logs.add_argument("--limit", type=int, default=20, help="how many runs to list")
+    logs.add_argument("--json", action="store_true", help="print as JSON")
+    return parser
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def _store(no_log: bool) -> RunStore | None:
+    return None if no_log else RunStore()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from llmport.domain.messages import UserMessage
+
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    renderer = make_renderer(json_output=args.json)
+    tools = load_tools(args.tool, args.tools)
+    port = build_port(args.model)
+    store = _store(args.no_log)
+    with asyncio.Runner() as runner:
+        try:
+            runner.run(
+                exchange(
+                    port=port,
+                    model=args.model,
+                    messages=[UserMessage(prompt)],
+                    tools=tools,
+                    system=args.system,
+                    max_turns=args.max_turns,
+                    renderer=renderer,
+                    store=store,
+                    kind="run",
+                    prompt=prompt,
+                )
+            )
+        except CliError as error:
+            renderer.error(error.message)
+            return error.code
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from llmport.domain.messages import AgentMessage, UserMessage
+
+    renderer = make_renderer(json_output=False)
+    tools = load_tools(args.tool, args.tools)
+    port = build_port(args.model)
+    store = _store(args.no_log)
+    history: list[AgentMessage] = []
+    conversation: str | None = None
+    if args.resume:
+        last = RunStore().last_conversation()
+        if last is None:
+            raise CliError("there is no conversation to continue")
+        history = last.transcript
+        conversation = last.conversation
+        renderer.notice(f"continuing the conversation of run {last.id} ({len(history)} messages)")
+    renderer.notice("type /exit or Ctrl-D to leave, /reset to start over")
+    with asyncio.Runner() as runner:
+        while True:
+            try:
+                line = input("> ")
+            except EOFError:
+                print()
+                return 0
+            text = line.strip()
+            if not text:
+                continue
+            if text in {"/exit", "/quit"}:
+                return 0
+            if text == "/reset":
+                history, conversation = [], None
+                renderer.notice("conversation reset")
+                continue
+            if conversation is None:
+                import uuid
+
+                conversation = uuid.uuid4().hex
+            try:
+                state = runner.run(
+                    exchange(
+                        port=port,
+                        model=args.model,
+                        messages=[*history, UserMessage(text)],
+                        tools=tools,
+                        system=args.system,
+                        max_turns=args.max_turns,
+                        renderer=renderer,
+                        store=store,
+                        kind="chat",
+                        conversation=conversation,
+                        prompt=text,
+                    )
+                )
+            except KeyboardInterrupt:
+                renderer.notice("(interrupted)")
+                continue
+            except CliError as error:
+                renderer.error(error.message)
+                continue
+            history = state.transcript
+
+
+def _logs(args: argparse.Namespace, renderer: Renderer) -> int:
+    import json
+
+    from llmport.cli.logs import print_record, print_runs, record_to_dict
+
+    store = RunStore()
+    if args.action == "show":
+        if args.id is None:
+            raise CliError("logs show needs a run id")
+        record = store.get(args.id)
+        if record is None:
+            raise CliError(f"no run {args.id}", code=EXIT_FAILED)
+        if args.json:
+            print(json.dumps(record_to_dict(record), ensure_ascii=False, indent=2))
+        else:
+            print_record(record, sys.stdout)
+        return 0
+    records = store.recent(args.limit)
+    if args.json:
+        for record in records:
+            print(json.dumps(record_to_dict(record), ensure_ascii=False))
+    else:
+        print_runs(records, sys.stdout)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``llmport`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    renderer = make_renderer(json_output=bool(getattr(args, "json", False)))
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "chat":
+            return _chat(args)
+        return _logs(args, renderer)
+    except CliError as error:
+        renderer.error(error.message)
+        return error.code
+    except KeyboardInterrupt:
+        renderer.close()
+        sys.stderr.write("\nllmport: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `llmport run ... | head -1`
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

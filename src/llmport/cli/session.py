@@ -1,0 +1,237 @@
+"""Running one agent exchange for the CLI: build the port and tools, stream, log, survive Ctrl-C.
+
+``exchange`` streams an agent run through a renderer and records it in the run log whatever
+happens: a finished run with its transcript and usage, a failed one with the error and what
+the run had produced, an interrupted one (Ctrl-C, i.e. the task cancelled) with the partial
+transcript, including the text streamed so far in the turn that was cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from llmport.agent.errors import AgentError
+from llmport.agent.events import (
+    AgentEvent,
+    AgentTextDelta,
+    RunFinished,
+    ToolCallFinished,
+    TurnFinished,
+)
+from llmport.agent.loop import Agent, AgentResult
+from llmport.agent.tools import Tool
+from llmport.cli.builtin_tools import BUILTIN_TOOLS
+from llmport.cli.render import Renderer, usage_text
+from llmport.cli.store import RunStore
+from llmport.connect import UnknownProviderError, connect, known_prefixes
+from llmport.domain.errors import LlmError
+from llmport.domain.events import Usage
+from llmport.domain.messages import AgentMessage, AssistantMessage
+from llmport.ports import LlmCompletionPort
+
+__all__ = ["CliError", "Exchange", "build_port", "exchange", "load_tools"]
+
+# Providers whose adapter needs an API key, and the environment variables that hold it.
+_KEY_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "openai-responses": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+}
+
+
+class CliError(Exception):
+    """A problem the user fixes in the command or environment; ``code`` is the exit code."""
+
+    def __init__(self, message: str, *, code: int = 2) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def build_port(model: str) -> LlmCompletionPort:
+    """``connect(model)``, with the CLI's clear errors for a missing key or unknown prefix."""
+    prefix = model.partition(":")[0].strip().lower()
+    if prefix not in known_prefixes():
+        raise CliError(
+            f"unknown model prefix {prefix!r} in {model!r}; "
+            f"known prefixes: {', '.join(known_prefixes())}"
+        )
+    variables = _KEY_VARIABLES.get(prefix, ())
+    if variables and not any(os.environ.get(v) for v in variables):
+        raise CliError(
+            f"no API key for {prefix!r}: set {' or '.join(variables)} "
+            "(or use --model local, which needs none)"
+        )
+    try:
+        return connect(model)
+    except UnknownProviderError as error:  # pragma: no cover - checked above
+        raise CliError(str(error)) from None
+    except LlmError as error:
+        raise CliError(error.message, code=1) from None
+
+
+def load_tools(names: Sequence[str], files: Sequence[str]) -> list[Tool]:
+    """The built-in tools named with ``--tool`` and the ``@tool`` functions of ``--tools`` files."""
+    tools: list[Tool] = []
+    for name in names:
+        found = BUILTIN_TOOLS.get(name)
+        if found is None:
+            raise CliError(
+                f"unknown built-in tool {name!r}; available: {', '.join(sorted(BUILTIN_TOOLS))}"
+            )
+        if found not in tools:
+            tools.append(found)
+    for file in files:
+        tools.extend(_tools_from_file(Path(file)))
+    seen: set[str] = set()
+    for item in tools:
+        if item.name in seen:
+            raise CliError(f"two tools are named {item.name!r}")
+        seen.add(item.name)
+    return tools
+
+
+def _tools_from_file(path: Path) -> list[Tool]:
+    if not path.is_file():
+        raise CliError(f"no tools file at {path}")
+    spec = importlib.util.spec_from_file_location(f"llmport_user_tools_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise CliError(f"cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.resolve().parent))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise CliError(f"could not load {path}: {type(error).__name__}: {error}") from None
+    finally:
+        sys.path.pop(0)
+    found = [value for value in vars(module).values() if isinstance(value, Tool)]
+    if not found:
+        raise CliError(f"{path} defines no @tool functions")
+    return found
+
+
+@dataclass
+class Exchange:
+    """What one run produced (also when it failed or was interrupted)."""
+
+    transcript: list[AgentMessage]
+    usage: Usage = field(default_factory=Usage)
+    turns: int = 0
+    finish_reason: str | None = None
+    partial: list[str] = field(default_factory=list)
+    result: AgentResult | None = None
+
+    def on_event(self, event: AgentEvent) -> None:
+        match event:
+            case AgentTextDelta(text=text):
+                self.partial.append(text)
+            case TurnFinished(turn=turn, usage=usage, message=message, finish_reason=reason):
+                self.transcript.append(message)
+                self.partial.clear()
+                self.turns = turn
+                self.finish_reason = reason.value
+                if usage is not None:
+                    self.usage = self.usage + usage
+            case ToolCallFinished(result=result):
+                self.transcript.append(result)
+            case RunFinished(result=result):
+                self.result = result
+                self.transcript = list(result.transcript)
+                self.usage = result.usage
+                self.turns = result.turns
+                self.finish_reason = result.finish_reason.value
+            case _:
+                pass
+
+    def partial_transcript(self) -> list[AgentMessage]:
+        if self.partial:
+            return [*self.transcript, AssistantMessage(text="".join(self.partial))]
+        return list(self.transcript)
+
+
+async def _load(port: LlmCompletionPort, renderer: Renderer) -> None:
+    load: Any = getattr(port, "load", None)
+    if load is not None:
+        with renderer.status("loading the model…"):
+            await load()
+
+
+async def exchange(
+    *,
+    port: LlmCompletionPort,
+    model: str,
+    messages: Sequence[AgentMessage],
+    tools: Sequence[Tool],
+    system: str | None,
+    max_turns: int,
+    renderer: Renderer,
+    store: RunStore | None,
+    kind: str,
+    conversation: str | None = None,
+    prompt: str = "",
+) -> Exchange:
+    """Run the agent over ``messages``, stream it, and log it; re-raises failures after logging."""
+    started = time.monotonic()
+    run_id = (
+        store.start(model=model, prompt=prompt, kind=kind, conversation=conversation)
+        if store is not None
+        else None
+    )
+    state = Exchange(transcript=list(messages))
+
+    def record(status: str, error: str | None = None) -> None:
+        if store is not None and run_id is not None:
+            store.finish(
+                run_id,
+                status=status,
+                transcript=state.partial_transcript(),
+                usage=state.usage,
+                turns=state.turns,
+                finish_reason=state.finish_reason,
+                error=error,
+            )
+
+    agent = Agent(port, tools=list(tools), system=system, max_turns=max_turns)
+    try:
+        await _load(port, renderer)
+        renderer.waiting()
+        async with agent.stream(list(messages)) as events:
+            async for event in events:
+                renderer.event(event)
+                state.on_event(event)
+    except asyncio.CancelledError:
+        renderer.close()
+        record("interrupted")
+        raise
+    except AgentError as error:
+        renderer.close()
+        state.transcript = list(error.transcript) or state.transcript
+        state.usage = error.usage
+        state.turns = error.turns
+        cause = error.__cause__
+        message = str(cause) if isinstance(cause, LlmError) else error.message
+        record("error", message)
+        raise CliError(message, code=1) from error
+    except LlmError as error:
+        renderer.close()
+        record("error", str(error))
+        raise CliError(str(error), code=1) from error
+    except BaseException as error:
+        renderer.close()
+        record("error", f"{type(error).__name__}: {error}")
+        raise
+    renderer.close()
+    record("ok")
+    suffix = f" · run {run_id}" if run_id is not None else ""
+    renderer.summary(usage_text(state.usage, state.turns, time.monotonic() - started) + suffix)
+    return state
