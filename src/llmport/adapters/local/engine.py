@@ -33,7 +33,7 @@ from typing import Any, Literal, TypeAlias
 from llmport.adapters.local.constrained import GrammarSampler, pick
 from llmport.adapters.local.grammar import arguments_grammar, name_grammar
 from llmport.adapters.local.model import LoadedModel
-from llmport.adapters.local.template import TOOL_CALL_PREFIX, arguments_prefix
+from llmport.adapters.local.template import TOOL_CALL_PREFIX, arguments_prefix, json_name
 from llmport.core.raw import END, Finish, RawEvent
 from llmport.domain.events import FinishReason, TextDelta, ToolCallDelta, Usage
 from llmport.domain.tools import ToolDefinition
@@ -257,9 +257,10 @@ class _Turn:
             on_bytes=out.extend,
         )
         text = out.decode("utf-8", errors="replace")
-        name = text[len(TOOL_CALL_PREFIX) : -1] if text.endswith('"') else ""
-        if stop is _Stop.END and any(t.name == name for t in tools):
-            return name
+        chosen = text[len(TOOL_CALL_PREFIX) : -1] if text.endswith('"') else None
+        for tool in tools:
+            if stop is _Stop.END and json_name(tool.name) == chosen:
+                return tool.name
         self.finish(stop if stop is not _Stop.END else _Stop.LENGTH)
         return None
 

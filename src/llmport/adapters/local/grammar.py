@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from llmport.adapters.local.template import TOOL_CALL_PREFIX, compact_schema
+from llmport.adapters.local.template import TOOL_CALL_PREFIX, compact_schema, json_name
 
 __all__ = ["ANY_OBJECT_GRAMMAR", "arguments_grammar", "gbnf_literal", "name_grammar"]
 
@@ -49,7 +49,7 @@ def name_grammar(names: Sequence[str]) -> str:
     """The opening of a call: ``{"tool": "NAME"`` for one of ``names``."""
     if not names:
         raise ValueError("a tool call needs at least one tool")
-    choices = " | ".join(gbnf_literal(n) for n in names)
+    choices = " | ".join(gbnf_literal(json_name(n)) for n in names)
     return f"root ::= {gbnf_literal(TOOL_CALL_PREFIX)} ( {choices} ) {gbnf_literal(QUOTE)}\n"
 
 

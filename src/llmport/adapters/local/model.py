@@ -12,6 +12,7 @@ concurrent turns run one after the other instead of corrupting each other's KV c
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from dataclasses import dataclass, field
@@ -121,6 +122,20 @@ _MODELS: dict[tuple[str, int], LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
 
 
+def _close_all() -> None:
+    # Free the models while llama.cpp's bindings still exist: left to garbage collection at
+    # interpreter exit, ``Llama.__del__`` runs after them and prints a TypeError.
+    with _MODELS_LOCK:
+        for loaded in _MODELS.values():
+            # A daemon thread still generating keeps its model (the process is ending anyway).
+            if loaded.lock.acquire(timeout=2.0):
+                try:
+                    loaded.llama.close()
+                finally:
+                    loaded.lock.release()
+        _MODELS.clear()
+
+
 def _threads() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
@@ -153,5 +168,7 @@ def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None) -
                 f"llama.cpp could not load {path.name}: {error}", provider="local"
             ) from error
         model = LoadedModel(llama=llama, path=path, n_ctx=n_ctx)
+        if not _MODELS:
+            atexit.register(_close_all)
         _MODELS[key] = model
         return model

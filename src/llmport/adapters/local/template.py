@@ -46,6 +46,9 @@ __all__ = [
     "compact_schema",
     "as_role_dicts",
     "call_json",
+    "example_call",
+    "examples_for",
+    "json_name",
     "render_chatml",
     "tool_result_text",
     "tools_instructions",
@@ -126,14 +129,19 @@ class RenderedPrompt:
         return "".join(text for text, _ in self.segments)
 
 
+def json_name(name: str) -> str:
+    """A tool name as it appears between the quotes of a JSON string."""
+    return json.dumps(name, ensure_ascii=False)[1:-1]
+
+
 def call_json(call: ToolCall) -> str:
     """One tool call in the format the model is taught (and the grammars produce)."""
-    return f'{TOOL_CALL_PREFIX}{call.name}", "arguments": {call.arguments_json()}}}'
+    return f"{arguments_prefix(call.name)}{call.arguments_json()}}}"
 
 
 def arguments_prefix(name: str) -> str:
     """The text before a call's arguments object: the adapter fills in the rest."""
-    return f'{TOOL_CALL_PREFIX}{name}", "arguments": '
+    return f'{TOOL_CALL_PREFIX}{json_name(name)}", "arguments": '
 
 
 def compact_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
