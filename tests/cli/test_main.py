@@ -1,0 +1,279 @@
+"""The ``llmport`` command, run through its real entry point (``python -m llmport``).
+
+Each test gets its own ``LLMPORT_HOME`` (the run log) and working directory. The runs that need
+a model use the real embedded SmolLM2 (greedy, so deterministic).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmport.cli.session import CliError, load_tools
+from tests.adapters.local_model_support import requires_local_model
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY")
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in KEY_VARIABLES}
+    env["LLMPORT_HOME"] = str(tmp_path / "home")
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")])
+    env["PYTHONUNBUFFERED"] = "1"
+    (tmp_path / "work").mkdir()
+    return env
+
+
+def llmport(
+    env: dict[str, str], *args: str, cwd: Path | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "llmport", *args],
+        env=env,
+        cwd=cwd or Path(env["LLMPORT_HOME"]).parent / "work",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def ndjson(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+# --- errors: one clear line and an exit code ---------------------------------------------------
+
+
+def test_an_unknown_model_prefix_lists_the_known_ones(cli_env: dict[str, str]) -> None:
+    done = llmport(cli_env, "run", "--model", "nosuch:model", "hi")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "unknown model prefix 'nosuch'" in lines[0]
+    assert "known prefixes:" in lines[0] and "local" in lines[0] and "scripted" in lines[0]
+    assert done.stdout == ""
+
+
+def test_a_missing_api_key_names_the_variable_to_set(cli_env: dict[str, str]) -> None:
+    done = llmport(cli_env, "run", "--model", "openai:gpt-4o", "hi")
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    if "unknown model prefix" in lines[0]:  # the OpenAI adapter is not on this branch yet
+        pytest.skip("the openai: prefix is not registered on this branch")
+    assert done.returncode == 2
+    assert "OPENAI_API_KEY" in lines[0]
+
+
+def test_an_unknown_builtin_tool_lists_the_available_ones(cli_env: dict[str, str]) -> None:
+    done = llmport(cli_env, "run", "--tool", "shell", "hi")
+    assert done.returncode == 2
+    assert "unknown built-in tool 'shell'" in done.stderr
+    assert "calculator, clock, read_file" in done.stderr
+
+
+def test_a_model_failure_is_one_line_and_exit_code_1(cli_env: dict[str, str]) -> None:
+    # The scripted model with no script fails its first request: a runtime failure, logged.
+    done = llmport(cli_env, "run", "--model", "scripted", "hi")
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "no turn left" in done.stderr
+    listing = llmport(cli_env, "logs")
+    assert "error" in listing.stdout and "scripted" in listing.stdout
+
+
+def test_a_json_error_is_also_an_ndjson_line(cli_env: dict[str, str]) -> None:
+    done = llmport(cli_env, "run", "--json", "--model", "nosuch:x", "hi")
+    assert done.returncode == 2
+    assert ndjson(done.stdout) == [
+        {"type": "error", "message": done.stderr.split("error: ")[1].strip()}
+    ]
+
+
+def test_logs_show_of_an_unknown_run(cli_env: dict[str, str]) -> None:
+    assert "no runs logged yet" in llmport(cli_env, "logs").stdout
+    done = llmport(cli_env, "logs", "show", "42")
+    assert done.returncode == 1
+    assert "no run 42" in done.stderr
+
+
+def test_tools_files_load_their_tool_functions(tmp_path: Path) -> None:
+    good = tmp_path / "mytools.py"
+    good.write_text(
+        "from llmport import tool\n\n"
+        "@tool\n"
+        "def multiply(a: int, b: int) -> int:\n"
+        '    """Multiply two integers."""\n'
+        "    return a * b\n",
+        encoding="utf-8",
+    )
+    empty = tmp_path / "empty.py"
+    empty.write_text("x = 1\n", encoding="utf-8")
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise RuntimeError('nope')\n", encoding="utf-8")
+    (loaded,) = load_tools([], [str(good)])
+    assert loaded.name == "multiply"
+    assert [t.name for t in load_tools(["calculator"], [str(good)])] == ["calculator", "multiply"]
+    with pytest.raises(CliError, match="defines no @tool functions"):
+        load_tools([], [str(empty)])
+    with pytest.raises(CliError, match="RuntimeError: nope"):
+        load_tools([], [str(broken)])
+    with pytest.raises(CliError, match="no tools file"):
+        load_tools([], [str(tmp_path / "missing.py")])
+
+
+# --- the main job, with the real local model ---------------------------------------------------
+
+
+@requires_local_model
+@pytest.mark.slow
+def test_run_json_streams_agent_events_and_logs_the_run(cli_env: dict[str, str]) -> None:
+    done = llmport(cli_env, "run", "--json", "--tool", "calculator", "What is 17 * 23?")
+    assert done.returncode == 0, done.stderr
+    events = ndjson(done.stdout)
+    types = [e["type"] for e in events]
+    assert types[-1] == "run_finished"
+    assert types.count("run_finished") == 1
+    started = events[types.index("tool_call_started")]
+    finished = events[types.index("tool_call_finished")]
+    assert started["call"]["name"] == "calculator"
+    assert finished["call"]["id"] == started["call"]["id"]
+    assert finished["is_error"] is False
+    assert finished["result"] == "391"
+    assert types.index("tool_call_started") < types.index("tool_call_finished")
+    text_after_tool = [
+        e["text"] for e in events[types.index("tool_call_finished") :] if e["type"] == "text_delta"
+    ]
+    assert len(text_after_tool) > 1  # the answer streamed in pieces
+    final = events[-1]
+    assert final["text"] == "".join(text_after_tool)
+    assert final["turns"] == 2
+    assert final["usage"]["input_tokens"] > 0 and final["usage"]["output_tokens"] > 0
+
+    listing = llmport(cli_env, "logs")
+    assert listing.returncode == 0
+    rows = listing.stdout.splitlines()
+    assert rows[0].split()[:3] == ["ID", "STARTED", "MODEL"]
+    assert "What is 17 * 23?" in rows[1] and " ok " in rows[1] and "local" in rows[1]
+    run_id = rows[1].split()[0]
+
+    shown = llmport(cli_env, "logs", "show", run_id)
+    assert shown.returncode == 0
+    assert 'tool call calculator {"expression": "17 * 23"}' in shown.stdout
+    assert "tool result (calculator)" in shown.stdout and ": 391" in shown.stdout
+    assert "tokens:" in shown.stdout
+    stored = json.loads(llmport(cli_env, "logs", "show", run_id, "--json").stdout)
+    assert [m["role"] for m in stored["transcript"]] == ["user", "assistant", "tool", "assistant"]
+
+
+@requires_local_model
+@pytest.mark.slow
+def test_piped_output_is_the_answer_alone(cli_env: dict[str, str]) -> None:
+    done = llmport(cli_env, "run", "--no-log", "--tool", "calculator", "What is 17 * 23?")
+    assert done.returncode == 0, done.stderr
+    assert "391" in done.stdout
+    assert "\x1b[" not in done.stdout  # no colour codes in a pipe
+    assert '[tool] calculator(expression="17 * 23")' in done.stderr
+    assert "[tool result] 391" in done.stderr
+    assert "no runs logged yet" in llmport(cli_env, "logs").stdout
+
+
+@requires_local_model
+@pytest.mark.slow
+def test_read_file_refuses_a_path_outside_the_working_directory(
+    cli_env: dict[str, str],
+) -> None:
+    done = llmport(cli_env, "run", "--json", "--tool", "read_file", "What is in /etc/passwd?")
+    assert done.returncode == 0, done.stderr
+    events = ndjson(done.stdout)
+    finished = [e for e in events if e["type"] == "tool_call_finished"]
+    assert finished, "the model did not call read_file"
+    assert finished[0]["call"]["arguments"] == {"path": "/etc/passwd"}
+    assert finished[0]["is_error"] is True
+    assert "outside the working directory" in finished[0]["result"]
+    assert "root:" not in done.stdout
+
+
+@requires_local_model
+@pytest.mark.slow
+def test_ctrl_c_exits_130_and_logs_the_partial_run(cli_env: dict[str, str]) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llmport",
+            "run",
+            "--json",
+            "Write a very long story about the sea.",
+        ],
+        env=cli_env,
+        cwd=Path(cli_env["LLMPORT_HOME"]).parent / "work",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()  # generation has started
+    assert json.loads(first)["type"] == "text_delta"
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert time.monotonic() - started < 10
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    listing = llmport(cli_env, "logs", "--json")
+    (record,) = ndjson(listing.stdout)
+    assert record["status"] == "interrupted"
+    transcript = record["transcript"]
+    assert transcript[0] == {"role": "user", "content": "Write a very long story about the sea."}
+    assert transcript[-1]["role"] == "assistant" and transcript[-1]["text"]
+
+
+@requires_local_model
+@pytest.mark.slow
+def test_chat_keeps_history_resets_and_continues(cli_env: dict[str, str]) -> None:
+    chat = subprocess.run(
+        [sys.executable, "-m", "llmport", "chat", "--tool", "calculator"],
+        input="What is 17 * 23?\n/reset\nHi!\n/exit\n",
+        env=cli_env,
+        cwd=Path(cli_env["LLMPORT_HOME"]).parent / "work",
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert chat.returncode == 0, chat.stderr
+    assert "conversation reset" in chat.stdout + chat.stderr
+    records = ndjson(llmport(cli_env, "logs", "--json").stdout)
+    assert [r["prompt"] for r in records] == ["Hi!", "What is 17 * 23?"]
+    assert records[0]["conversation"] != records[1]["conversation"]  # /reset started anew
+    assert [m["role"] for m in records[0]["transcript"]] == ["user", "assistant"]
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "llmport", "chat", "--continue"],
+        input="Thanks!\n",  # then end of input (Ctrl-D)
+        env=cli_env,
+        cwd=Path(cli_env["LLMPORT_HOME"]).parent / "work",
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    latest = ndjson(llmport(cli_env, "logs", "--json", "--limit", "1").stdout)[0]
+    assert latest["conversation"] == records[0]["conversation"]
+    assert [m.get("content") for m in latest["transcript"] if m["role"] == "user"] == [
+        "Hi!",
+        "Thanks!",
+    ]
