@@ -150,7 +150,11 @@ class DeltaAssembler:
         for position, buffer in enumerate(self._calls):
             call_id = buffer.id or f"call_{position}"
             if call_id in seen_ids:
-                call_id = f"{call_id}_{position}"
+                # A suffixed id may itself be taken (ids "a_2", "a", "a"): suffix until unique.
+                base, suffix = call_id, position
+                while call_id in seen_ids:
+                    call_id = f"{base}_{suffix}"
+                    suffix += 1
             seen_ids.add(call_id)
             raw = "".join(buffer.args)
             arguments: Any = None
@@ -160,7 +164,7 @@ class DeltaAssembler:
             else:
                 try:
                     arguments = _loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):  # deep nesting ("[[[[...") recurses
                     arguments = None
             if isinstance(arguments, dict) and buffer.name:
                 calls.append(ToolCall(call_id, buffer.name, arguments))
