@@ -117,9 +117,10 @@ class GuardedStream:
                         self._emitted = True
                         return item
                 elif isinstance(item, ToolCallDelta):
-                    assembler.add_tool_call(item)
-                    self._emitted = True
-                    return item
+                    if item.arguments or item.id or item.name:
+                        assembler.add_tool_call(item)
+                        self._emitted = True
+                        return item
                 elif isinstance(item, ReasoningDelta):
                     if item.text or item.signature or item.encrypted or item.id:
                         assembler.add_reasoning(item)
