@@ -144,13 +144,21 @@ class DeltaAssembler:
     def build(self, reason: FinishReason) -> tuple[AssistantMessage, FinishReason]:
         """The assembled message and the finish reason adjusted for its tool calls."""
         calls: list[ToolCall] = []
+        # Ids the provider gave are kept (the first use of each); synthetic ones for missing or
+        # repeated ids must not take any of them, nor each other (ids "a_2", "a", "a").
+        taken: set[str] = {b.id for b in self._calls if b.id}
         seen_ids: set[str] = set()
         any_complete = False
         any_broken = False
         for position, buffer in enumerate(self._calls):
-            call_id = buffer.id or f"call_{position}"
-            if call_id in seen_ids:
-                call_id = f"{call_id}_{position}"
+            call_id = buffer.id
+            if call_id is None or call_id in seen_ids:
+                base = f"{call_id}_{position}" if call_id else f"call_{position}"
+                call_id, suffix = base, 1
+                while call_id in taken:
+                    call_id = f"{base}_{suffix}"
+                    suffix += 1
+                taken.add(call_id)
             seen_ids.add(call_id)
             raw = "".join(buffer.args)
             arguments: Any = None
@@ -160,7 +168,7 @@ class DeltaAssembler:
             else:
                 try:
                     arguments = _loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):  # deep nesting ("[[[[...") recurses
                     arguments = None
             if isinstance(arguments, dict) and buffer.name:
                 calls.append(ToolCall(call_id, buffer.name, arguments))
