@@ -499,3 +499,12 @@ def test_splits_and_interleavings_give_the_same_message(
     if thought:
         unsplit.append(ReasoningDelta(thought))
     assert _feed(unsplit) == (message, reason)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_json_constants_make_a_call_malformed(constant: str) -> None:
+    assembler = DeltaAssembler()
+    assembler.add_tool_call(ToolCallDelta(0, "c1", "f", f'{{"x": {constant}}}'))
+    message, reason = assembler.build(FinishReason.TOOL_CALLS)
+    assert reason is FinishReason.MALFORMED_TOOL_CALL
+    assert message.tool_calls[0].complete is False

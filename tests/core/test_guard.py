@@ -279,8 +279,29 @@ async def test_source_ending_without_end_is_truncated() -> None:
     assert error.after_output is True
     assert error.provider == "ollama"
     assert error.retryable is True
+    assert error.usage == Usage(1, 2)  # partial usage is kept on the error
     assert source.closed
     await assert_ended(stream)
+
+
+async def test_a_failing_close_after_the_end_marker_still_delivers_done() -> None:
+    class BadClose:
+        def __init__(self) -> None:
+            self.items: list[object] = [TextDelta("all"), END]
+
+        def __aiter__(self) -> BadClose:
+            return self
+
+        async def __anext__(self) -> object:
+            return self.items.pop(0)
+
+        async def aclose(self) -> None:
+            raise OSError("socket already gone")
+
+    stream = guard(BadClose(), provider="p")  # type: ignore[arg-type]
+    events = [event async for event in stream]
+    assert isinstance(events[-1], Done)
+    assert events[-1].message.text == "all"
 
 
 async def test_truncated_before_any_output() -> None:

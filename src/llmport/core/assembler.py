@@ -32,7 +32,14 @@ __all__ = ["DEFAULT_MAX_TOOL_CALLS", "DeltaAssembler"]
 
 DEFAULT_MAX_TOOL_CALLS: Final = 128
 
-_loads = json.loads
+
+def _reject_constant(name: str) -> Any:
+    # NaN / Infinity are not JSON: arguments holding them could not be sent back as JSON.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant)
 
 
 class _CallBuffer:

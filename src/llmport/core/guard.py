@@ -24,6 +24,7 @@ dispatch, not an async generator.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any
@@ -183,7 +184,9 @@ class GuardedStream:
         message, reason = self._assembler.build(reason)
         info = self._info
         self._terminated = True
-        await self._close_source()
+        # The end marker arrived, so the answer is complete: a failing close cannot spoil it.
+        with contextlib.suppress(Exception):
+            await self._close_source()
         return Done(
             finish_reason=reason,
             raw_finish_reason=finish.raw if finish is not None else None,
@@ -201,6 +204,8 @@ class GuardedStream:
             error.after_output = True
         if error.provider is None:
             error.provider = self._provider
+        if error.usage is None:
+            error.usage = self._usage  # what the provider reported before it failed
         await self._close_source()
         return error
 
