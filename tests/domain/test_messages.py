@@ -318,3 +318,8 @@ def test_arguments_json_of_an_incomplete_call_is_the_raw_text() -> None:
     assert ToolCall("1", "f", {}, complete=False).arguments_json() == "{}"
     # A complete call always sends its parsed arguments, not stale raw text.
     assert ToolCall("1", "f", {"a": 1}, raw_arguments="junk").arguments_json() == '{"a":1}'
+
+
+def test_image_part_rejects_an_empty_url() -> None:
+    with pytest.raises(ValueError, match="non-empty URL"):
+        ImagePart(url=" ")

@@ -56,6 +56,8 @@ class ImagePart:
             raise ValueError("ImagePart needs exactly one of url= or data=")
         if self.data is not None and not self.media_type:
             raise ValueError("ImagePart(data=...) needs media_type= (e.g. 'image/png')")
+        if self.url is not None and not self.url.strip():
+            raise ValueError("ImagePart(url=...) needs a non-empty URL")
 
     def as_data_url(self) -> str:
         """The image as a URL: its own URL, or a ``data:`` URL built from the base64 data."""
