@@ -157,3 +157,14 @@ async def test_done_comes_last_through_the_guard() -> None:
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity"):
         WorkerSource(counting_producer(1), capacity=0)
+
+
+async def test_an_abandoned_stream_releases_the_producer() -> None:
+    produced: list[int] = []
+    source: WorkerSource[RawEvent] = WorkerSource(
+        counting_producer(None, produced=produced), capacity=2, stall_timeout=0.2
+    )
+    source.start()
+    await source.__anext__()  # then the consumer never reads again and never closes
+    await wait_dead(source.thread, within=3.0)
+    assert len(produced) <= 3

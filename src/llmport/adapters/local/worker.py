@@ -11,7 +11,10 @@ items to the loop through ``WorkerSource``, an async iterator the guard reads:
   sets a ``threading.Event`` that the producer checks between tokens, wakes a producer waiting
   for a credit, and waits for the thread to end, so no thread is left generating;
 - **errors**: an exception raised by the producer is re-raised to the consumer after the items
-  handed over before it.
+  handed over before it;
+- **abandoned streams**: a consumer that neither reads nor closes for ``stall_timeout`` seconds
+  is taken as gone: the producer stops (and releases the model) instead of waiting forever, and
+  a consumer that comes back finds a truncated stream.
 
 The producer is any ``(emit, stop) -> None`` function, which keeps this module free of
 llama.cpp and testable with a fake producer.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from typing import Final, Generic, TypeVar
 
@@ -58,6 +62,7 @@ class WorkerSource(Generic[T]):
         capacity: int = 64,
         name: str = "llmport-local",
         join_timeout: float = 30.0,
+        stall_timeout: float = 600.0,
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -68,6 +73,7 @@ class WorkerSource(Generic[T]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._join_timeout = join_timeout
+        self._stall_timeout = stall_timeout
         self._done = False
         self._closed = False
         self._ended = asyncio.Event()
@@ -89,8 +95,9 @@ class WorkerSource(Generic[T]):
     # --- the producer's side (worker thread) ---------------------------------------------------
 
     def _emit(self, item: T) -> None:
+        deadline = time.monotonic() + self._stall_timeout
         while not self._credits.acquire(timeout=_CREDIT_POLL):
-            if self._stop.is_set():
+            if self._stop.is_set() or time.monotonic() > deadline:
                 raise WorkerStopped
         if self._stop.is_set():
             raise WorkerStopped
