@@ -277,3 +277,24 @@ def test_chat_keeps_history_resets_and_continues(cli_env: dict[str, str]) -> Non
         "Hi!",
         "Thanks!",
     ]
+
+
+@requires_local_model
+@pytest.mark.slow
+def test_the_readme_quick_start_run_uses_a_tool(cli_env: dict[str, str]) -> None:
+    """The README's one command ends with an `llmport run`; run that part as written."""
+    import re
+    import shlex
+
+    readme = (SRC.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1]
+    command = re.search(r"```bash\n(.*?)\n```", section, flags=re.DOTALL)
+    assert command is not None
+    (line,) = command.group(1).strip().splitlines()
+    assert "pip install -e '.[local]'" in line
+    run = line.split(".venv/bin/llmport ", 1)[1]
+    done = llmport(cli_env, *shlex.split(run))
+    assert done.returncode == 0, done.stderr
+    assert "[tool] calculator(" in done.stderr
+    assert "[tool result] " in done.stderr and "[tool error]" not in done.stderr
+    assert done.stdout.strip()
