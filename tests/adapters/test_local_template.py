@@ -199,3 +199,8 @@ def test_another_models_own_template_gets_plain_turns() -> None:
         '[assistant]{"tool": "calculator", "arguments": {"expression":"2+2"}}</s>'
         "[user]The calculator tool returned: 4</s>[assistant]"
     )
+
+
+def test_examples_do_not_count_as_a_conversation() -> None:
+    with pytest.raises(BadRequestError, match="no message"):
+        render_chatml([SystemMessage("x")], [CALC], examples=True)

@@ -69,10 +69,11 @@ def test_a_missing_api_key_names_the_variable_to_set(cli_env: dict[str, str]) ->
     done = llmport(cli_env, "run", "--model", "openai:gpt-4o", "hi")
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1
-    if "unknown model prefix" in lines[0]:  # the OpenAI adapter is not on this branch yet
-        pytest.skip("the openai: prefix is not registered on this branch")
     assert done.returncode == 2
     assert "OPENAI_API_KEY" in lines[0]
+    gemini = llmport(cli_env, "run", "--model", "gemini:gemini-2.0-flash", "hi")
+    assert gemini.returncode == 2
+    assert "GOOGLE_API_KEY or GEMINI_API_KEY" in gemini.stderr
 
 
 def test_an_unknown_builtin_tool_lists_the_available_ones(cli_env: dict[str, str]) -> None:
@@ -298,3 +299,10 @@ def test_the_readme_quick_start_run_uses_a_tool(cli_env: dict[str, str]) -> None
     assert "[tool] calculator(" in done.stderr
     assert "[tool result] " in done.stderr and "[tool error]" not in done.stderr
     assert done.stdout.strip()
+
+
+def test_a_missing_model_file_is_a_usage_error(cli_env: dict[str, str], tmp_path: Path) -> None:
+    done = llmport(cli_env, "run", "--model", f"local:{tmp_path / 'nope.gguf'}", "hi")
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "nope.gguf" in line

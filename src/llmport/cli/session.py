@@ -60,23 +60,23 @@ class CliError(Exception):
 def build_port(model: str) -> LlmCompletionPort:
     """``connect(model)``, with the CLI's clear errors for a missing key or unknown prefix."""
     prefix = model.partition(":")[0].strip().lower()
-    if prefix not in known_prefixes():
-        raise CliError(
-            f"unknown model prefix {prefix!r} in {model!r}; "
-            f"known prefixes: {', '.join(known_prefixes())}"
-        )
     variables = _KEY_VARIABLES.get(prefix, ())
     if variables and not any(os.environ.get(v) for v in variables):
         raise CliError(
             f"no API key for {prefix!r}: set {' or '.join(variables)} "
             "(or use --model local, which needs none)"
         )
+    if prefix not in known_prefixes():
+        raise CliError(
+            f"unknown model prefix {prefix!r} in {model!r}; "
+            f"known prefixes: {', '.join(known_prefixes())}"
+        )
     try:
         return connect(model)
     except UnknownProviderError as error:  # pragma: no cover - checked above
         raise CliError(str(error)) from None
-    except LlmError as error:
-        raise CliError(error.message, code=1) from None
+    except (LlmError, ValueError) as error:  # a missing model file, llama.cpp not installed ...
+        raise CliError(getattr(error, "message", str(error))) from None
 
 
 def load_tools(names: Sequence[str], files: Sequence[str]) -> list[Tool]:

@@ -253,9 +253,9 @@ def render_chatml(
     examples: bool = False,
 ) -> RenderedPrompt:
     """The ChatML prompt for ``messages`` and ``tools``, open for the assistant's answer."""
-    turns = as_role_dicts(messages, tools, system=system, examples=examples)
-    if not any(t["role"] != "system" for t in turns):
+    if all(isinstance(m, SystemMessage) for m in messages):
         raise BadRequestError("the conversation has no message to answer")
+    turns = as_role_dicts(messages, tools, system=system, examples=examples)
     segments: list[tuple[str, bool]] = []
     for turn in turns:
         segments.append((f"<|im_start|>{turn['role']}\n", True))
