@@ -60,6 +60,7 @@ from llmport.domain import (
 from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
 if TYPE_CHECKING:
+    from llmport.adapters.openai_chat import OpenAIChatAdapter
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
     from llmport.agent.events import (
@@ -81,6 +82,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "connect": "llmport.connect",
     "ScriptedAdapter": "llmport.adapters.scripted",
+    "OpenAIChatAdapter": "llmport.adapters.openai_chat",
     "Agent": "llmport.agent.loop",
     "AgentResult": "llmport.agent.loop",
     "AgentError": "llmport.agent.errors",
@@ -120,6 +122,7 @@ __all__ = [
     "LlmStreamEvent",
     "LlmTimeoutError",
     "NotFoundError",
+    "OpenAIChatAdapter",
     "OverloadedError",
     "PermissionDeniedError",
     "QuotaExceededError",
