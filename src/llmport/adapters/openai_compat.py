@@ -149,10 +149,11 @@ def encode_tools(tools: Sequence[ToolDefinition]) -> list[dict[str, Any]]:
 
 
 def encode_tool_choice(choice: str | Mapping[str, Any]) -> str | dict[str, Any]:
-    """``"auto"``, ``"none"``, ``"required"``, a tool's name (forces that tool), or a raw dict."""
+    """``"auto"``, ``"none"``, ``"required"`` (Mistral: ``"any"``), a tool's name (forces that
+    tool), or a raw dict."""
     if isinstance(choice, Mapping):
         return dict(choice)
-    if choice in ("auto", "none", "required"):
+    if choice in ("auto", "none", "required", "any"):
         return choice
     return {"type": "function", "function": {"name": choice}}
 
@@ -253,8 +254,10 @@ def openai_error_mapper(info: HttpErrorInfo) -> LlmError:
 def _in_band(error: Any, provider: str | None) -> StreamInBandError:
     category, code, message = classify_error(error)
     category = category or ErrorCategory.UNKNOWN
-    text = f"the provider reported an error in the stream: {message}" if message else (
-        "the provider reported an error in the stream"
+    text = (
+        f"the provider reported an error in the stream: {message}"
+        if message
+        else ("the provider reported an error in the stream")
     )
     return StreamInBandError(
         text,
