@@ -1,15 +1,17 @@
 """llmport: one small port for streaming LLMs, correct on every wire.
 
-``import llmport`` stays light: the domain and the ports load at once (stdlib only); adapters,
-the agent loop and ``connect`` load on first use, so a program that only needs one adapter never
+``import llmport`` stays light: the domain, the ports and ``connect`` load at once (stdlib only);
+adapters and the agent loop load on first use, so a program that only needs one adapter never
 pays for httpx, pydantic or llama.cpp it does not use.
 """
 
-from __future__ import annotations
+import typing as _typing
+from importlib import import_module as _import_module
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
+# Bound eagerly, not lazily: importing the submodule ``llmport.connect`` (as the CLI or a user
+# may) sets the package attribute ``connect`` to that module, which would then shadow a lazily
+# loaded function. connect.py only needs the stdlib and the ports.
+from llmport.connect import connect
 from llmport.domain import (
     AgentMessage,
     AssistantMessage,
@@ -59,7 +61,7 @@ from llmport.domain import (
 )
 from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from llmport.adapters.openai_chat import OpenAIChatAdapter
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
@@ -74,13 +76,11 @@ if TYPE_CHECKING:
     )
     from llmport.agent.loop import Agent, AgentResult
     from llmport.agent.tools import Tool, ToolRegistry, tool
-    from llmport.connect import connect
 
 __version__ = "0.1.0"
 
 # name -> module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
-    "connect": "llmport.connect",
     "ScriptedAdapter": "llmport.adapters.scripted",
     "OpenAIChatAdapter": "llmport.adapters.openai_chat",
     "Agent": "llmport.agent.loop",
@@ -166,11 +166,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'llmport' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    value = getattr(_import_module(module), name)
     globals()[name] = value
     return value
 
