@@ -336,7 +336,7 @@ def test_request_body_encodes_every_message_kind_and_setting() -> None:
         },
         {
             "role": "assistant",
-            "content": None,
+            "content": "",
             "tool_calls": [
                 {
                     "id": "c1",

@@ -112,9 +112,10 @@ def encode_messages(messages: Sequence[AgentMessage]) -> list[dict[str, Any]]:
         elif isinstance(message, UserMessage):
             out.append({"role": "user", "content": _user_content(message)})
         elif isinstance(message, AssistantMessage):
-            item: dict[str, Any] = {"role": "assistant"}
+            # content is always a string: "" next to tool calls is accepted everywhere, while
+            # null or a missing content breaks some servers (llama-cpp-python's templates).
+            item: dict[str, Any] = {"role": "assistant", "content": message.text}
             if message.tool_calls:
-                item["content"] = message.text or None
                 item["tool_calls"] = [
                     {
                         "id": call.id,
@@ -123,8 +124,6 @@ def encode_messages(messages: Sequence[AgentMessage]) -> list[dict[str, Any]]:
                     }
                     for call in message.tool_calls
                 ]
-            else:
-                item["content"] = message.text
             out.append(item)
         elif isinstance(message, ToolMessage):
             out.append(
