@@ -562,3 +562,31 @@ async def test_overloaded_503_maps_to_overloaded() -> None:
     _, error = await run(make_shell(mock_client(handler), waits=[]))
     assert isinstance(error, OverloadedError)
     assert error.retryable
+
+
+async def test_a_slow_consumer_is_not_an_idle_timeout() -> None:
+    async with FakeServer([Reply(body=chunks({"t": "a"}, {"t": "b"}, {"t": "c"}))]) as server:
+        async with httpx.AsyncClient() as client:
+            shell = make_shell(client, timeouts=Timeouts(idle=0.2, first_event=0.5))
+            source = await shell.stream(
+                url=server.url + "/v1/x", body=b"{}", decoder_factory=TinyDecoder
+            )
+            events = []
+            async with guard(source, provider="test") as stream:
+                async for event in stream:
+                    events.append(event)
+                    await asyncio.sleep(0.35)  # longer than idle and first_event
+    assert isinstance(events[-1], Done)
+    assert events[-1].message.text == "abc"
+
+
+async def test_timeout_does_not_leak_a_cancellation_into_the_caller() -> None:
+    async with FakeServer([Reply(body=chunks({"t": "a"}, done=False), end="stall")]) as server:
+        async with httpx.AsyncClient() as client:
+            shell = make_shell(client, timeouts=Timeouts(idle=0.2))
+            _, error = await run_server(shell, server)
+            assert isinstance(error, TimeoutIdleError)
+            task = asyncio.current_task()
+            assert task is not None
+            assert task.cancelling() == 0
+            await asyncio.sleep(0.01)  # still runnable: no pending cancellation

@@ -32,7 +32,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -72,6 +72,9 @@ DEFAULT_MAX_STREAM_BYTES: Final = 256 * 1024 * 1024
 _DELTAS: Final = (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta)
 _DRAIN_BYTES: Final = 64 * 1024
 _DRAIN_SECONDS: Final = 0.1
+_FIRST: Final = 0
+_IDLE: Final = 1
+_DEADLINE: Final = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +245,11 @@ class HttpEventSource:
         "_delta_seen",
         "_ended",
         "_error",
+        "_expiry",
+        "_expiry_kind",
         "_finished",
+        "_fired",
+        "_first_at",
         "_framer",
         "_framing",
         "_got_frame",
@@ -251,9 +258,12 @@ class HttpEventSource:
         "_method",
         "_pending",
         "_pos",
+        "_reader",
+        "_reading",
         "_received",
         "_response",
         "_shell",
+        "_timer",
         "_url",
         "_verdict",
         "retries_taken",
@@ -294,6 +304,13 @@ class HttpEventSource:
         self._got_frame = False
         self._received = 0
         self._verdict: bool | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._reader: asyncio.Task[Any] | None = None
+        self._reading = False
+        self._fired = False
+        self._expiry = 0.0
+        self._expiry_kind = _FIRST
+        self._first_at = 0.0
         self.retries_taken = 0
         self.status_code: int | None = None
 
@@ -368,6 +385,7 @@ class HttpEventSource:
                 redact_headers(request.headers.multi_items()),
             )
         when, is_deadline = self._first_event_limit()
+        self._first_at = when
         try:
             async with asyncio.timeout_at(when):
                 response = await client.send(request, stream=True, follow_redirects=False)
@@ -379,7 +397,13 @@ class HttpEventSource:
         self.status_code = response.status_code
         if 200 <= response.status_code < 300:
             self._shell.retries_taken = self.retries_taken
-            self._chunks = response.aiter_bytes()
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding == "identity" and isinstance(response.stream, httpx.AsyncByteStream):
+                # The transport's stream itself (httpx maps its errors): two async-generator
+                # layers fewer per chunk than aiter_bytes(), which is needed only to decompress.
+                self._chunks = response.stream.__aiter__()
+            else:
+                self._chunks = response.aiter_bytes()
             self._decoder = self._decoder_factory()
             self._framer = _make_framer(self._framing, shell.limits.max_event_bytes)
             self._pending = []
@@ -570,30 +594,64 @@ class HttpEventSource:
         await self.start()
 
     async def _read(self) -> bytes | None:
+        """The next chunk of the body (None at its end), within the current time limit.
+
+        One watchdog timer per stream instead of a timeout context per read (the per-chunk
+        cost matters): each read only moves ``_expiry``; the timer, when it fires, re-arms
+        itself at the current expiry, or cancels the reading task if the read is overdue.
+        """
         chunks = self._chunks
         assert chunks is not None
-        loop_time = self._loop.time()
         if self._got_frame:
-            when = loop_time + self._shell.timeouts.idle
-            first = False
+            when = self._loop.time() + self._shell.timeouts.idle
+            kind = _IDLE
         else:
-            when, first = loop_time + self._shell.timeouts.first_event, True
-        is_deadline = False
-        if self._deadline_at is not None and self._deadline_at <= when:
-            when, is_deadline = self._deadline_at, True
+            when = self._first_at
+            kind = _FIRST
+        deadline = self._deadline_at
+        if deadline is not None and deadline <= when:
+            when = deadline
+            kind = _DEADLINE
+        self._expiry = when
+        self._expiry_kind = kind
+        task = self._reader = asyncio.current_task()
+        timer = self._timer
+        if timer is None or when < timer.when():
+            if timer is not None:
+                timer.cancel()  # the limit moved earlier (first event -> idle)
+            self._timer = self._loop.call_at(when, self._on_timer)
+        self._reading = True
         try:
-            async with asyncio.timeout_at(when):
-                return await chunks.__anext__()
+            return await chunks.__anext__()
         except StopAsyncIteration:
             return None
-        except TimeoutError:
-            raise self._timeout(is_deadline, first=first) from None
+        except asyncio.CancelledError:
+            if self._fired:
+                self._fired = False
+                if task is not None and task.uncancel() == 0:
+                    raise self._timeout(kind == _DEADLINE, first=kind == _FIRST) from None
+            raise
         except httpx.HTTPError as error:
             raise self._transport_error(error, during="reading the response") from error
+        finally:
+            self._reading = False
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if not self._reading or self._reader is None:
+            return  # re-armed by the next read
+        if self._loop.time() < self._expiry:
+            self._timer = self._loop.call_at(self._expiry, self._on_timer)
+            return
+        self._fired = True
+        self._reader.cancel()
 
     # --- closing -------------------------------------------------------------------------------
 
     async def _close_response(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
         response, self._response = self._response, None
         self._chunks = None
         if response is not None:
