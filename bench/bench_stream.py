@@ -31,7 +31,7 @@ from llmport.adapters.openai_chat import OpenAIChatAdapter
 from llmport.domain.events import Done
 from llmport.domain.messages import UserMessage
 
-WORDS = ["The", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog;", "naïve", "café", "🚀", "résumé"]
+WORDS = "The quick brown fox jumps over the lazy dog; naïve café 🚀 résumé".split()  # noqa: SIM905
 
 
 def make_body(chunks: int) -> list[bytes]:
@@ -75,12 +75,12 @@ def client_for(pieces: list[bytes]) -> httpx.AsyncClient:
 
 async def run_floor(pieces: list[bytes]) -> int:
     count = 0
-    async with client_for(pieces) as client:
-        async with client.stream("POST", "https://bench.test/v1/chat/completions") as response:
-            async for line in response.aiter_lines():
-                if line.startswith("data: ") and line != "data: [DONE]":
-                    json.loads(line[6:])
-                    count += 1
+    url = "https://bench.test/v1/chat/completions"
+    async with client_for(pieces) as client, client.stream("POST", url) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data: ") and line != "data: [DONE]":
+                json.loads(line[6:])
+                count += 1
     return count
 
 
