@@ -31,19 +31,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import httpx
 
 from llmport.core.decoding import StreamDecoder
 from llmport.core.errors_map import ErrorMapper, HttpErrorInfo, default_error_mapper
-from llmport.core.ndjson import NDJSONFramer
+from llmport.core.http_settings import (
+    Framer,
+    Framing,
+    Limits,
+    Timeouts,
+    make_framer,
+)
 from llmport.core.raw import End, RawEvent, RefusalDelta
 from llmport.core.retry import RetryPolicy, is_retry_status, parse_retry_after, should_retry_header
 from llmport.core.secrets import Secret, install_log_redaction, redact_headers, scrub_bytes
-from llmport.core.sse import DEFAULT_MAX_EVENT_BYTES, Frame, SSEFramer
 from llmport.domain.errors import (
     LlmConnectionError,
     LlmError,
@@ -68,61 +72,12 @@ __all__ = [
 
 _log = logging.getLogger("llmport.http")
 
-DEFAULT_MAX_STREAM_BYTES: Final = 256 * 1024 * 1024
 _DELTAS: Final = (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta)
 _DRAIN_BYTES: Final = 64 * 1024
 _DRAIN_SECONDS: Final = 0.1
 _FIRST: Final = 0
 _IDLE: Final = 1
 _DEADLINE: Final = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds; ``deadline`` (None: no total limit) bounds the whole request, retries included."""
-
-    connect: float = 5.0
-    first_event: float = 600.0
-    idle: float = 120.0
-    deadline: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("connect", "first_event", "idle"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"timeout {name} must be > 0")
-        if self.deadline is not None and self.deadline <= 0:
-            raise ValueError("deadline must be > 0 (or None)")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Size limits of a response, in bytes."""
-
-    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
-    max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES
-    max_error_body_bytes: int = 64 * 1024
-
-
-class Framer(Protocol):
-    """Cuts a body into frames: SSE events, NDJSON lines (later: Gemini's JSON array)."""
-
-    def feed(self, chunk: bytes) -> list[Frame]: ...
-
-    def close(self) -> list[Frame]: ...
-
-
-Framing = Literal["sse", "ndjson"] | Callable[[int], Framer]
-"""``"sse"``, ``"ndjson"``, or a factory ``(max_event_bytes) -> Framer``."""
-
-
-def _make_framer(framing: Framing, max_event_bytes: int) -> Framer:
-    if framing == "sse":
-        return SSEFramer(max_event_bytes=max_event_bytes)
-    if framing == "ndjson":
-        return NDJSONFramer(max_event_bytes=max_event_bytes)
-    if callable(framing):
-        return framing(max_event_bytes)
-    raise ValueError(f"unknown framing {framing!r}")
 
 
 def _retryable(error: LlmError) -> bool:
@@ -405,7 +360,7 @@ class HttpEventSource:
             else:
                 self._chunks = response.aiter_bytes()
             self._decoder = self._decoder_factory()
-            self._framer = _make_framer(self._framing, shell.limits.max_event_bytes)
+            self._framer = make_framer(self._framing, shell.limits.max_event_bytes)
             self._pending = []
             self._pos = 0
             self._got_frame = False
