@@ -62,6 +62,7 @@ from llmport.domain import (
 from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
 if _typing.TYPE_CHECKING:
+    from llmport.adapters.openai_chat import OpenAIChatAdapter
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
     from llmport.agent.events import (
@@ -81,6 +82,7 @@ __version__ = "0.1.0"
 # name -> module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
     "ScriptedAdapter": "llmport.adapters.scripted",
+    "OpenAIChatAdapter": "llmport.adapters.openai_chat",
     "Agent": "llmport.agent.loop",
     "AgentResult": "llmport.agent.loop",
     "AgentError": "llmport.agent.errors",
@@ -120,6 +122,7 @@ __all__ = [
     "LlmStreamEvent",
     "LlmTimeoutError",
     "NotFoundError",
+    "OpenAIChatAdapter",
     "OverloadedError",
     "PermissionDeniedError",
     "QuotaExceededError",
