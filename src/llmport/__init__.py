@@ -5,10 +5,8 @@ the agent loop and ``connect`` load on first use, so a program that only needs o
 pays for httpx, pydantic or llama.cpp it does not use.
 """
 
-from __future__ import annotations
-
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import typing as _typing
+from importlib import import_module as _import_module
 
 from llmport.domain import (
     AgentMessage,
@@ -59,7 +57,7 @@ from llmport.domain import (
 )
 from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
     from llmport.agent.events import (
@@ -163,11 +161,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'llmport' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    value = getattr(_import_module(module), name)
     globals()[name] = value
     return value
 

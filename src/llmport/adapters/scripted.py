@@ -87,7 +87,7 @@ class ScriptedTurn:
         events: list[ScriptItem] = [TextDelta(text)] if text else []
         for index, call in enumerate(calls):
             name, arguments = call[0], call[1]
-            call_id = call[2] if len(call) > 2 else f"call_{index}"  # type: ignore[misc]
+            call_id = call[2] if len(call) > 2 else f"call_{index}"
             events.append(ToolCallDelta(index, call_id, name, json.dumps(dict(arguments))))
         events.append(_done(reason, usage))
         return cls(tuple(events))

@@ -1,0 +1,317 @@
+"""The agent loop: ask the model, run the tools it calls, repeat until it answers.
+
+It sees only the ports (``LlmCompletionPort``, ``ToolExecutorPort``) and the domain, never HTTP.
+What it guarantees:
+
+- the tools of one turn run concurrently (at most ``max_parallel_tools`` at once), each under
+  ``tool_timeout``; their results go back in call order, exactly one per call;
+- a tool that raises, times out, is unknown, gets invalid arguments or is denied by ``approve``
+  becomes an error result for the model (short, no traceback) and the loop goes on;
+- tool calls of a turn that did not end in ``TOOL_CALLS`` (cut by ``LENGTH``, malformed ...) are
+  never executed: the run ends with ``AgentError.IncompleteToolCalls``;
+- a port failure ends the run with ``AgentError.Internal`` (the typed ``LlmError`` is its
+  ``__cause__``); ``max_turns`` ends it with ``AgentError.MaxTurnsExceeded``; the same tool batch
+  ``loop_limit`` times in a row with ``AgentError.LoopDetected``; every error keeps the partial
+  transcript and usage;
+- cancelling the run (task cancellation, leaving ``agent.stream``) cancels running tools and
+  closes the model stream. Sync tools run in threads and cannot be killed; they are abandoned.
+
+Tool output is untrusted data: it is capped and passed to the model as text, and it cannot
+change the tools, limits or credentials of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeAlias
+
+from llmport.agent.errors import (
+    AgentError,
+    AgentIncompleteToolCallsError,
+    AgentInternalError,
+    AgentLoopDetectedError,
+    AgentMaxTurnsExceededError,
+)
+from llmport.agent.events import (
+    AgentEvent,
+    AgentReasoningDelta,
+    AgentTextDelta,
+    RunFinished,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+)
+from llmport.agent.output import MAX_ERROR_CHARS, cap
+from llmport.agent.tools import Tool, ToolRegistry
+from llmport.domain.errors import LlmError, StreamTruncatedError
+from llmport.domain.events import (
+    Done,
+    FinishReason,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+from llmport.domain.messages import (
+    AgentMessage,
+    AssistantMessage,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+    UserMessage,
+)
+from llmport.ports import LlmCompletionPort, ToolExecutorPort
+
+__all__ = ["Agent", "AgentResult", "AgentRun", "Approver", "Prompt"]
+
+Prompt: TypeAlias = str | Sequence[AgentMessage]
+Approver: TypeAlias = Callable[[ToolCall], bool | Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """A finished run: the final message, the whole conversation and what it cost."""
+
+    message: AssistantMessage
+    transcript: tuple[AgentMessage, ...]
+    usage: Usage
+    turns: int
+    finish_reason: FinishReason
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+
+def _batch_key(calls: Sequence[ToolCall]) -> tuple[tuple[str, str], ...]:
+    return tuple((c.name, json.dumps(c.arguments, sort_keys=True, default=str)) for c in calls)
+
+
+class Agent:
+    """Drives a model port and a set of tools until the model answers."""
+
+    def __init__(
+        self,
+        port: LlmCompletionPort,
+        *,
+        tools: ToolExecutorPort | Iterable[Tool | Callable[..., Any]] | None = None,
+        system: str | None = None,
+        max_turns: int = 20,
+        max_parallel_tools: int = 4,
+        tool_timeout: float | None = 60.0,
+        loop_limit: int = 3,
+        approve: Approver | None = None,
+    ) -> None:
+        if max_turns < 1:
+            raise ValueError("max_turns must be at least 1")
+        if max_parallel_tools < 1:
+            raise ValueError("max_parallel_tools must be at least 1")
+        if loop_limit < 2:
+            raise ValueError("loop_limit must be at least 2")
+        self.port = port
+        if tools is None:
+            self.tools: ToolExecutorPort = ToolRegistry()
+        elif isinstance(tools, ToolExecutorPort):
+            self.tools = tools
+        else:
+            self.tools = ToolRegistry(tools)
+        self.system = system
+        self.max_turns = max_turns
+        self.max_parallel_tools = max_parallel_tools
+        self.tool_timeout = tool_timeout
+        self.loop_limit = loop_limit
+        self.approve = approve
+
+    def __repr__(self) -> str:
+        return f"Agent(port={type(self.port).__name__}, max_turns={self.max_turns})"
+
+    async def run(self, prompt: Prompt) -> AgentResult:
+        """Run to the end and return the result (or raise ``AgentError``)."""
+        async with self.stream(prompt) as events:
+            async for event in events:
+                if isinstance(event, RunFinished):
+                    return event.result
+        raise AssertionError("an agent run ended without RunFinished")  # pragma: no cover
+
+    def stream(self, prompt: Prompt) -> AgentRun:
+        """An async context manager yielding the run's events as they happen."""
+        if isinstance(prompt, str):
+            messages: list[AgentMessage] = [UserMessage(prompt)]
+        else:
+            messages = list(prompt)
+        return AgentRun(self._run(messages))
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    async def _run(self, transcript: list[AgentMessage]) -> AsyncIterator[AgentEvent]:
+        definitions = list(self.tools.list_tools())
+        prefix: list[AgentMessage] = [SystemMessage(self.system)] if self.system else []
+        usage = Usage()
+        turns = 0
+        last_batch: tuple[tuple[str, str], ...] | None = None
+        repeats = 0
+
+        def fail(error: type[AgentError], message: str) -> AgentError:
+            return error(message, transcript=transcript, usage=usage, turns=turns)
+
+        while True:
+            if turns >= self.max_turns:
+                raise fail(
+                    AgentMaxTurnsExceededError,
+                    f"the model was still calling tools after {self.max_turns} turns",
+                )
+            turns += 1
+            done: Done | None = None
+            try:
+                stream = await self.port.chat_stream([*prefix, *transcript], definitions)
+                async with stream:
+                    async for event in stream:
+                        if isinstance(event, TextDelta):
+                            yield AgentTextDelta(event.text, turns)
+                        elif isinstance(event, ReasoningDelta):
+                            if event.text:
+                                yield AgentReasoningDelta(event.text, turns)
+                        elif isinstance(event, ToolCallDelta):
+                            pass  # announced once complete, when it starts running
+                        else:
+                            done = event
+            except LlmError as error:
+                raise fail(AgentInternalError, f"the model failed: {error}") from error
+            if done is None:
+                cause = StreamTruncatedError("the model stream ended without Done")
+                raise fail(AgentInternalError, str(cause)) from cause
+
+            if done.usage is not None:
+                usage = usage + done.usage
+            message = done.message
+            transcript.append(message)
+            yield TurnFinished(turns, done.finish_reason, done.usage, message)
+
+            calls = message.tool_calls
+            if not calls:
+                result = AgentResult(message, tuple(transcript), usage, turns, done.finish_reason)
+                yield RunFinished(result)
+                return
+            if done.finish_reason is not FinishReason.TOOL_CALLS or not all(
+                c.complete for c in calls
+            ):
+                raise AgentIncompleteToolCallsError(
+                    f"the turn ended with {done.finish_reason.value!r} and "
+                    f"{len(calls)} tool call(s) that were not executed",
+                    finish_reason=done.finish_reason,
+                    calls=calls,
+                    transcript=transcript,
+                    usage=usage,
+                    turns=turns,
+                )
+
+            batch = _batch_key(calls)
+            repeats = repeats + 1 if batch == last_batch else 1
+            last_batch = batch
+            if repeats >= self.loop_limit:
+                raise fail(
+                    AgentLoopDetectedError,
+                    f"the model made the same tool calls {repeats} times in a row",
+                )
+
+            # Results go back in call order, exactly one per call, whatever order they finish in.
+            position = {id(call): i for i, call in enumerate(calls)}
+            results: list[ToolMessage | None] = [None] * len(calls)
+            async for tool_event in self._run_tools(calls, turns):
+                if isinstance(tool_event, ToolCallFinished):
+                    results[position[id(tool_event.call)]] = tool_event.result
+                yield tool_event
+            transcript.extend(r for r in results if r is not None)
+
+    async def _run_tools(
+        self, calls: Sequence[ToolCall], turn: int
+    ) -> AsyncIterator[ToolCallStarted | ToolCallFinished]:
+        """Run a batch concurrently (bounded); yield each call's start and finish."""
+        limit = asyncio.Semaphore(self.max_parallel_tools)
+        events: asyncio.Queue[ToolCallStarted | ToolCallFinished] = asyncio.Queue()
+
+        async def one(call: ToolCall) -> None:
+            async with limit:
+                events.put_nowait(ToolCallStarted(call, turn))
+                started = time.perf_counter()
+                result = await self._execute(call)
+                events.put_nowait(
+                    ToolCallFinished(call, result, time.perf_counter() - started, turn)
+                )
+
+        tasks = [asyncio.create_task(one(call)) for call in calls]
+        try:
+            for _ in range(2 * len(calls)):
+                yield await events.get()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _execute(self, call: ToolCall) -> ToolMessage:
+        """One call's result; every failure is an error result."""
+        try:
+            if self.approve is not None:
+                verdict = self.approve(call)
+                if inspect.isawaitable(verdict):
+                    verdict = await verdict
+                if not verdict:
+                    return _error(call, f"the call to {call.name!r} was not approved")
+            if self.tool_timeout is None:
+                result = await self.tools.execute(call)
+            else:
+                async with asyncio.timeout(self.tool_timeout):
+                    result = await self.tools.execute(call)
+        except TimeoutError:
+            return _error(
+                call, f"ToolTimeout: {call.name!r} did not finish within {self.tool_timeout:g} s"
+            )
+        except Exception as error:  # an executor that breaks its own contract
+            return _error(call, f"{type(error).__name__}: {error}")
+        if result.tool_call_id != call.id:
+            result = ToolMessage(call.id, result.content, result.is_error, result.name)
+        return ToolMessage(call.id, cap(result.content), result.is_error, call.name)
+
+
+def _error(call: ToolCall, text: str) -> ToolMessage:
+    return ToolMessage(call.id, cap(text, MAX_ERROR_CHARS), is_error=True, name=call.name)
+
+
+class AgentRun:
+    """``agent.stream(...)``: iterate the events inside ``async with``; leaving closes the run."""
+
+    def __init__(self, events: AsyncIterator[AgentEvent]) -> None:
+        self._events = events
+        self._closed = False
+
+    def __aiter__(self) -> AgentRun:
+        return self
+
+    async def __anext__(self) -> AgentEvent:
+        if self._closed:
+            raise StopAsyncIteration
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop the run: running tools are cancelled and the model stream is closed."""
+        self._closed = True
+        aclose = getattr(self._events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def __aenter__(self) -> AgentRun:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

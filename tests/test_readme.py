@@ -1,0 +1,26 @@
+"""The README's example runs as written and prints what the README says it prints."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.support.streams import REPO_ROOT
+
+
+def python_blocks() -> list[str]:
+    text = (REPO_ROOT / "README.md").read_text()
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_the_example_runs_and_prints_what_the_readme_says() -> None:
+    example = python_blocks()[0]
+    assert len(example.strip().splitlines()) <= 30
+    out = subprocess.run(
+        [sys.executable, "-c", example], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    readme = (REPO_ROOT / "README.md").read_text()
+    promised = re.search(r"It prints `([^`]*)`", readme)
+    assert promised is not None
+    assert out.strip() == promised.group(1)
