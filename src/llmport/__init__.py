@@ -58,6 +58,7 @@ from llmport.domain import (
 from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
 if _typing.TYPE_CHECKING:
+    from llmport.adapters.anthropic import AnthropicAdapter
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
     from llmport.agent.events import (
@@ -79,6 +80,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "connect": "llmport.connect",
     "ScriptedAdapter": "llmport.adapters.scripted",
+    "AnthropicAdapter": "llmport.adapters.anthropic",
     "Agent": "llmport.agent.loop",
     "AgentResult": "llmport.agent.loop",
     "AgentError": "llmport.agent.errors",
@@ -102,6 +104,7 @@ __all__ = [
     "AgentReasoningDelta",
     "AgentResult",
     "AgentTextDelta",
+    "AnthropicAdapter",
     "AssistantMessage",
     "AuthenticationError",
     "BadRequestError",

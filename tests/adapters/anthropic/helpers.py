@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
+import httpx
+
+from llmport.adapters.anthropic import AnthropicAdapter
 from llmport.adapters.anthropic.decode import AnthropicDecoder
 from llmport.core.guard import guard
 from llmport.core.raw import RawEvent
 from llmport.domain.events import Done, LlmStreamEvent
+from llmport.domain.messages import UserMessage
+from tests.support.streams import RecordedStream
 
 Frame = tuple[str, str]
 
@@ -112,3 +118,72 @@ async def through_guard(frames: Sequence[Frame]) -> tuple[list[LlmStreamEvent], 
     done = events[-1]
     assert isinstance(done, Done)
     return events, done
+
+
+# --- the adapter over an in-process transport -------------------------------------------------
+
+TEST_KEY = "sk-ant-test-SENTINEL-0123456789"
+
+
+def split_body(body: bytes, rng: random.Random, low: int = 1, high: int = 7) -> list[bytes]:
+    """``body`` cut at random points (pieces of ``low``..``high`` bytes): code points, CRLF
+    pairs, field names and JSON are all cut somewhere."""
+    chunks, at = [], 0
+    while at < len(body):
+        size = rng.randint(low, high)
+        chunks.append(body[at : at + size])
+        at += size
+    return chunks
+
+
+def mock_adapter(
+    *replies: list[bytes] | httpx.Response,
+    seen: list[httpx.Request] | None = None,
+    **options: Any,
+) -> AnthropicAdapter:
+    """An adapter whose requests are answered in order: a list of chunks is a 200 SSE body."""
+    queue = list(replies)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
+        reply = queue.pop(0)
+        if isinstance(reply, httpx.Response):
+            return reply
+
+        async def body() -> AsyncIterator[bytes]:
+            for chunk in reply:
+                yield chunk
+
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    options.setdefault("api_key", TEST_KEY)
+    return AnthropicAdapter("claude-test", http_client=client, **options)
+
+
+async def stream_events(adapter: AnthropicAdapter) -> list[LlmStreamEvent]:
+    """One turn through the adapter, checked by the conformance kit; its events and Done."""
+    from llmport.testing.contract import check_stream
+
+    stream = await adapter.chat_stream([UserMessage("hi")], [])
+    outcome = await check_stream(stream)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.done is not None
+    return [*outcome.events, outcome.done]
+
+
+def served_body(stream: RecordedStream) -> bytes:
+    """The bytes the vendor sent for ``stream``.
+
+    One recording (``anthropic/max-tokens-mid-tool-json``, an SDK fixture file) lost the blank
+    line after its last event when it was saved (meta.json: "fixture-file artifact"); the API
+    ends every event with one, so it is restored here. Served verbatim, that body is a truncated
+    stream (the unterminated ``message_stop`` is dropped, per the SSE standard), which
+    ``test_goldens.py`` checks separately.
+    """
+    body = stream.body
+    if not stream.meta.get("framing", {}).get("ends_with_blank_line", True):
+        body = body.rstrip(b"\n") + b"\n\n"
+    return body

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from llmport.adapters.anthropic.errors import http_error, in_band_error, parse_error_body
+from llmport.adapters.anthropic.errors import (
+    http_error,
+    in_band_error,
+    map_http_error,
+    parse_error_body,
+)
+from llmport.core.errors_map import HttpErrorInfo
 from llmport.domain.errors import (
     AuthenticationError,
     BadRequestError,
@@ -75,13 +81,12 @@ def body(error_type: str, message: str = "msg", **extra: object) -> bytes:
 def test_http_errors_map_by_error_type(
     status: int, error_type: str, message: str, cls: type[LlmError]
 ) -> None:
-    error = http_error(status, body(error_type, message), retry_after=1.5)
+    error = http_error(status, body(error_type, message))
     assert type(error) is cls
     assert error.status_code == status
     assert error.code == error_type
     assert error.request_id == "req_011"
     assert error.provider == "anthropic"
-    assert error.retry_after == 1.5
     assert message in error.message
 
 
@@ -122,7 +127,7 @@ def test_spend_limit_429_is_quota_and_not_retryable() -> None:
         (502, ServerError),
         (503, OverloadedError),
         (529, OverloadedError),
-        (302, LlmError),
+        (302, BadRequestError),
     ],
 )
 def test_bodies_that_are_not_anthropic_errors_map_by_status(
@@ -130,7 +135,7 @@ def test_bodies_that_are_not_anthropic_errors_map_by_status(
 ) -> None:
     error = http_error(status, b"<html><body>Bad gateway</body></html>")
     assert type(error) is cls
-    assert error.message == f"Anthropic answered HTTP {status}"
+    assert error.status_code == status
     assert "html" not in str(error)
 
 
@@ -138,15 +143,18 @@ def test_unknown_error_type_falls_back_to_the_status() -> None:
     assert type(http_error(503, body("brand_new_error"))) is OverloadedError
 
 
-def test_request_id_from_headers_when_the_body_has_none() -> None:
+def test_request_id_from_the_headers_when_the_body_has_none() -> None:
     raw = json.dumps({"type": "error", "error": {"type": "api_error", "message": "x"}})
-    error = http_error(500, raw, headers={"request-id": "req_h"})
+    error = map_http_error(
+        HttpErrorInfo(500, {"request-id": "req_h"}, raw.encode(), "anthropic", "req_h")
+    )
     assert error.request_id == "req_h"
+    assert type(error) is ServerError
 
 
 def test_long_messages_are_bounded_and_whitespace_collapsed() -> None:
     error = http_error(400, body("invalid_request_error", "a  \n b " * 1000))
-    assert len(error.message) <= 520
+    assert len(error.message) <= 400
     assert "\n" not in error.message
 
 
@@ -192,3 +200,4 @@ def test_in_band_error_without_an_error_object() -> None:
     assert error.in_band_category is ErrorCategory.UNKNOWN
     assert error.retryable is False
     assert error.message == "Anthropic reported an error inside the stream"
+    assert error.code is None

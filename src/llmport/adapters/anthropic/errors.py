@@ -29,8 +29,10 @@ An in-band error becomes ``StreamInBandError`` with the same category as ``in_ba
 and ``retryable`` for overloaded / rate-limit / server errors, so the shell can retry it like a
 529 when nothing was yielded yet. It never carries ``status_code=200``.
 
-Messages are the provider's own ``error.message`` (useful: "prompt is too long: 210000 tokens >
-200000 maximum"), cut to a bounded length; request bodies are never echoed.
+The HTTP case goes through the shared ``error_for_status`` (same message shape for every
+adapter: llmport's sentence, then the provider's own short ``error.message``, e.g. "prompt is too
+long: 210000 tokens > 200000 maximum"); the shell has already bounded the body and scrubbed any
+secret from it, and fills in ``retry_after`` and the retry verdict (``x-should-retry``).
 """
 
 from __future__ import annotations
@@ -39,38 +41,38 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from llmport.domain.errors import (
-    AuthenticationError,
-    BadRequestError,
-    ContentPolicyError,
-    ContextLengthExceededError,
-    ErrorCategory,
-    LlmError,
-    NotFoundError,
-    OverloadedError,
-    PermissionDeniedError,
-    QuotaExceededError,
-    RateLimitError,
-    ServerError,
-    StreamInBandError,
-)
+from llmport.core.errors_map import HttpErrorInfo, error_for_status, short_message
+from llmport.domain.errors import ErrorCategory, LlmError, StreamInBandError
 
-__all__ = ["error_class", "http_error", "in_band_error", "parse_error_body"]
+__all__ = ["error_category", "http_error", "in_band_error", "map_http_error", "parse_error_body"]
 
 PROVIDER: Final = "anthropic"
-MAX_MESSAGE: Final = 500
 
-_BY_TYPE: Final[dict[str, type[LlmError]]] = {
-    "invalid_request_error": BadRequestError,
-    "authentication_error": AuthenticationError,
-    "billing_error": QuotaExceededError,
-    "permission_error": PermissionDeniedError,
-    "not_found_error": NotFoundError,
-    "request_too_large": BadRequestError,
-    "rate_limit_error": RateLimitError,
-    "api_error": ServerError,
-    "timeout_error": ServerError,
-    "overloaded_error": OverloadedError,
+_BY_TYPE: Final[dict[str, ErrorCategory]] = {
+    "invalid_request_error": ErrorCategory.BAD_REQUEST,
+    "authentication_error": ErrorCategory.AUTHENTICATION,
+    "billing_error": ErrorCategory.QUOTA,
+    "permission_error": ErrorCategory.PERMISSION,
+    "not_found_error": ErrorCategory.NOT_FOUND,
+    "request_too_large": ErrorCategory.BAD_REQUEST,
+    "rate_limit_error": ErrorCategory.RATE_LIMIT,
+    "api_error": ErrorCategory.SERVER,
+    "timeout_error": ErrorCategory.SERVER,
+    "overloaded_error": ErrorCategory.OVERLOADED,
+}
+
+_BY_STATUS: Final[dict[int, ErrorCategory]] = {
+    400: ErrorCategory.BAD_REQUEST,
+    401: ErrorCategory.AUTHENTICATION,
+    402: ErrorCategory.QUOTA,
+    403: ErrorCategory.PERMISSION,
+    404: ErrorCategory.NOT_FOUND,
+    408: ErrorCategory.SERVER,
+    409: ErrorCategory.SERVER,
+    413: ErrorCategory.BAD_REQUEST,
+    429: ErrorCategory.RATE_LIMIT,
+    503: ErrorCategory.OVERLOADED,
+    529: ErrorCategory.OVERLOADED,
 }
 
 _CONTEXT_PHRASES: Final = (
@@ -83,6 +85,9 @@ _CONTEXT_PHRASES: Final = (
 _QUOTA_PHRASES: Final = ("credit balance is too low", "spend limit", "billing")
 _POLICY_PHRASES: Final = ("content filtering policy", "usage policy")
 _SPEND_LIMIT_CODES: Final = frozenset({"enforced_spend_limit_reached", "spend_limit_reached"})
+_RETRYABLE_IN_BAND: Final = frozenset(
+    {ErrorCategory.OVERLOADED, ErrorCategory.RATE_LIMIT, ErrorCategory.SERVER}
+)
 
 
 def parse_error_body(body: bytes | str | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -107,98 +112,68 @@ def parse_error_body(body: bytes | str | Mapping[str, Any] | None) -> dict[str, 
     return {}
 
 
-def _by_status(status: int | None) -> type[LlmError]:
-    if status is None:
-        return LlmError
-    if status == 401:
-        return AuthenticationError
-    if status == 402:
-        return QuotaExceededError
-    if status == 403:
-        return PermissionDeniedError
-    if status == 404:
-        return NotFoundError
-    if status == 429:
-        return RateLimitError
-    if status in (503, 529):
-        return OverloadedError
-    if status in (408, 409) or status >= 500:
-        return ServerError
-    if 400 <= status < 500:
-        return BadRequestError
-    return LlmError
-
-
-def error_class(error: Mapping[str, Any], status: int | None = None) -> type[LlmError]:
-    """The ``LlmError`` subclass for an Anthropic ``error`` object (and the HTTP status)."""
+def error_category(error: Mapping[str, Any], status: int | None = None) -> ErrorCategory:
+    """The category of an Anthropic ``error`` object (the HTTP status as the fallback)."""
     kind = error.get("type")
-    cls = _BY_TYPE.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        cls = _by_status(status)
+    category = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if category is None and status is not None:
+        category = _BY_STATUS.get(status)
+        if category is None:
+            category = ErrorCategory.SERVER if status >= 500 else ErrorCategory.UNKNOWN
+    if category is None:
+        return ErrorCategory.UNKNOWN
     message = str(error.get("message") or "").lower()
-    if cls is BadRequestError:
+    if category is ErrorCategory.BAD_REQUEST:
         if any(p in message for p in _CONTEXT_PHRASES):
-            return ContextLengthExceededError
+            return ErrorCategory.CONTEXT_LENGTH
         if any(p in message for p in _QUOTA_PHRASES):
-            return QuotaExceededError
+            return ErrorCategory.QUOTA
         if any(p in message for p in _POLICY_PHRASES):
-            return ContentPolicyError
-    if cls is RateLimitError:
+            return ErrorCategory.CONTENT_POLICY
+    if category is ErrorCategory.RATE_LIMIT:
         details = error.get("details")
         code = details.get("error_code") if isinstance(details, Mapping) else None
         if code in _SPEND_LIMIT_CODES or "spend limit" in message:
-            return QuotaExceededError
-    return cls
-
-
-def _message(error: Mapping[str, Any], fallback: str) -> str:
-    text = error.get("message")
-    if not isinstance(text, str) or not text.strip():
-        return fallback
-    text = " ".join(text.split())
-    if len(text) > MAX_MESSAGE:
-        text = text[: MAX_MESSAGE - 3] + "..."
-    return f"Anthropic: {text}"
+            return ErrorCategory.QUOTA
+    return category
 
 
 def http_error(
     status: int,
     body: bytes | str | Mapping[str, Any] | None,
     *,
-    headers: Mapping[str, str] | None = None,
-    retry_after: float | None = None,
+    request_id: str | None = None,
 ) -> LlmError:
-    """The typed error for a non-2xx Anthropic response (``retry_after`` parsed by the shell)."""
+    """The typed error for a non-2xx Anthropic response."""
     error = parse_error_body(body)
-    cls = error_class(error, status)
+    category = error_category(error, status)
     kind = error.get("type")
-    request_id = error.get("request_id")
-    if not isinstance(request_id, str) and headers is not None:
-        request_id = headers.get("request-id") or headers.get("x-request-id")
-    return cls(
-        _message(error, f"Anthropic answered HTTP {status}"),
+    body_request_id = error.get("request_id")
+    return error_for_status(
+        status,
         provider=PROVIDER,
-        status_code=status,
-        retry_after=retry_after,
+        category=None if category is ErrorCategory.UNKNOWN else category,
+        detail=short_message(error.get("message")),
         code=kind if isinstance(kind, str) else None,
-        request_id=request_id if isinstance(request_id, str) else None,
+        request_id=body_request_id if isinstance(body_request_id, str) else request_id,
     )
 
 
-_RETRYABLE_IN_BAND: Final = frozenset(
-    {ErrorCategory.OVERLOADED, ErrorCategory.RATE_LIMIT, ErrorCategory.SERVER}
-)
+def map_http_error(info: HttpErrorInfo) -> LlmError:
+    """The ``ErrorMapper`` the HTTP shell calls (body already bounded and scrubbed)."""
+    return http_error(info.status_code, info.body, request_id=info.request_id)
 
 
 def in_band_error(data: Mapping[str, Any]) -> StreamInBandError:
     """The error for an ``event: error`` inside a 200 stream."""
     error = parse_error_body(data)
-    cls = error_class(error)
-    category = cls.category if cls is not LlmError else ErrorCategory.UNKNOWN
+    category = error_category(error)
     kind = error.get("type")
     request_id = error.get("request_id")
+    detail = short_message(error.get("message"))
+    what = "Anthropic reported an error inside the stream"
     return StreamInBandError(
-        _message(error, "Anthropic reported an error inside the stream"),
+        f"{what}: {detail}" if detail else what,
         in_band_category=category,
         provider=PROVIDER,
         retryable=category in _RETRYABLE_IN_BAND,
