@@ -59,6 +59,7 @@ from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
 if _typing.TYPE_CHECKING:
     from llmport.adapters.anthropic import AnthropicAdapter
+    from llmport.adapters.openai_chat import OpenAIChatAdapter
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
     from llmport.agent.events import (
@@ -81,6 +82,7 @@ _LAZY: dict[str, str] = {
     "connect": "llmport.connect",
     "ScriptedAdapter": "llmport.adapters.scripted",
     "AnthropicAdapter": "llmport.adapters.anthropic",
+    "OpenAIChatAdapter": "llmport.adapters.openai_chat",
     "Agent": "llmport.agent.loop",
     "AgentResult": "llmport.agent.loop",
     "AgentError": "llmport.agent.errors",
@@ -121,6 +123,7 @@ __all__ = [
     "LlmStreamEvent",
     "LlmTimeoutError",
     "NotFoundError",
+    "OpenAIChatAdapter",
     "OverloadedError",
     "PermissionDeniedError",
     "QuotaExceededError",
