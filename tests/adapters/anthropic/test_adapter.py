@@ -91,6 +91,19 @@ def test_the_key_is_not_pickled() -> None:
     assert TEST_KEY.encode() not in data
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://x", "http"),
+        ("https://user:pw@x.example", "credentials"),
+        ("https://x.example?key=1", "query"),
+    ],
+)
+def test_bad_base_urls_are_refused(url: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        AnthropicAdapter("m", api_key="k", base_url=url)
+
+
 def test_bad_settings_fail_at_construction() -> None:
     with pytest.raises(ValueError, match="below max_tokens"):
         AnthropicAdapter("m", api_key="k", max_tokens=1000, thinking=1000)

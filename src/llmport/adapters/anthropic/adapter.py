@@ -19,6 +19,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -50,12 +51,25 @@ BASE_URL_VARIABLE: Final = "ANTHROPIC_BASE_URL"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def _check_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"base_url must be an http(s) URL, got {parts.scheme or 'no'} scheme")
+    if parts.username or parts.password:
+        raise ValueError("base_url must not contain credentials; pass api_key= instead")
+    if parts.query or parts.fragment:
+        raise ValueError("base_url must not carry a query or fragment (keys go in headers)")
+    return base_url.rstrip("/")
+
+
 class AnthropicAdapter:
     """An ``LlmCompletionPort`` for Anthropic's Messages API (``POST /v1/messages``, streamed).
 
-    ``settings=`` takes a whole ``AnthropicSettings``; the keyword arguments after it build one
-    (``max_tokens`` defaults to 4096; ``thinking=N`` enables extended thinking with a budget of
-    N tokens, ``"adaptive"`` lets the model decide).
+    Timeouts and retries are the shell's (the same keywords as ``OpenAIChatAdapter``);
+    ``retry=`` takes a whole ``RetryPolicy`` instead of ``max_retries``. ``settings=`` takes a
+    whole ``AnthropicSettings``; the keyword arguments after it build one (``max_tokens``
+    defaults to 4096; ``thinking=N`` enables extended thinking with a budget of N tokens,
+    ``"adaptive"`` lets the model decide).
     """
 
     provider: Final = PROVIDER
@@ -67,7 +81,11 @@ class AnthropicAdapter:
         api_key: str | None = None,
         base_url: str | None = None,
         http_client: httpx.AsyncClient | None = None,
-        timeouts: Timeouts | None = None,
+        connect_timeout: float = 5.0,
+        first_event_timeout: float = 600.0,
+        idle_timeout: float = 120.0,
+        deadline: float | None = None,
+        max_retries: int = 2,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         settings: AnthropicSettings | None = None,
@@ -109,7 +127,7 @@ class AnthropicAdapter:
             extra_body=dict(extra_body or {}),
         )
         root = base_url or os.environ.get(BASE_URL_VARIABLE) or DEFAULT_BASE_URL
-        self.base_url = root.rstrip("/")
+        self.base_url = _check_base_url(root)
         self.url = f"{self.base_url}/v1/messages"
         headers = {"anthropic-version": anthropic_version, "content-type": "application/json"}
         if anthropic_beta:
@@ -119,8 +137,8 @@ class AnthropicAdapter:
         self._shell = HttpShell(
             provider=PROVIDER,
             http_client=http_client,
-            timeouts=timeouts,
-            retry=retry,
+            timeouts=Timeouts(connect_timeout, first_event_timeout, idle_timeout, deadline),
+            retry=retry or RetryPolicy(max_retries=max_retries),
             limits=limits,
             error_mapper=map_http_error,
             headers=headers,
@@ -145,9 +163,7 @@ class AnthropicAdapter:
         self, messages: Sequence[AgentMessage], tools: Sequence[ToolDefinition]
     ) -> GuardedStream:
         body = _dumps(encode_request(self.model, messages, tools, self.settings)).encode()
-        source = await self._shell.stream(
-            url=self.url, body=body, decoder_factory=AnthropicDecoder
-        )
+        source = await self._shell.stream(url=self.url, body=body, decoder_factory=AnthropicDecoder)
         return guard(source, provider=PROVIDER)
 
     async def aclose(self) -> None:
