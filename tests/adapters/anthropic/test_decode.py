@@ -671,3 +671,43 @@ async def test_any_sequence_of_blocks_assembles_to_its_content(
     assert [(r.text, r.signature) for r in done.message.reasoning] == expected_thinking
     assert [(c.id, dict(c.arguments)) for c in done.message.tool_calls] == expected_calls
     assert done.finish_reason is (FinishReason.TOOL_CALLS if expected_calls else FinishReason.STOP)
+
+
+# --- the fast JSON path -------------------------------------------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _same_as_json_loads(text: str) -> None:
+    from llmport.adapters.anthropic.decode import _parse
+
+    try:
+        expected = json.loads(text)
+    except ValueError as error:
+        with pytest.raises(ValueError) as info:
+            _parse(text)
+        assert type(info.value) is type(error)
+        return
+    assert _parse(text) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=_json_values,
+    before=st.sampled_from(["", " ", "\t"]),
+    after=st.sampled_from(["", " ", "   ", "\n", "x", " }", ","]),
+)
+def test_the_fast_json_path_accepts_and_refuses_exactly_what_json_loads_does(
+    value: object, before: str, after: str
+) -> None:
+    _same_as_json_loads(before + json.dumps(value) + after)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=30))
+def test_the_fast_json_path_on_arbitrary_text(text: str) -> None:
+    _same_as_json_loads(text)
