@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -274,3 +275,24 @@ async def test_closing_mid_stream_closes_the_connection(server: FakeServer) -> N
                 break
         await server.wait_all_closed(timeout=1.0)
     assert server.open_connections == 0
+
+
+async def test_the_key_never_reaches_debug_logs_errors_or_reprs(
+    server: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.add(
+        error_reply(401, "authentication_error", f"bad key {KEY}"),
+        Reply(body=sse(*message("ok"))),
+    )
+    caplog.set_level(logging.DEBUG)
+    adapter = AnthropicAdapter("m", api_key=KEY, base_url=server.url, retry=FAST)
+    async with adapter:
+        with pytest.raises(AuthenticationError) as info:
+            await adapter.chat_stream([UserMessage("hi")], [])
+        outcome = await check_port(adapter, [UserMessage("hi")])
+    assert outcome.done is not None
+    assert_no_key(info.value)
+    for text in (repr(adapter), str(vars(adapter)), caplog.text, repr(outcome.done)):
+        assert KEY not in text
+        assert "0123456789abcdef" not in text
+    assert server.requests[0].headers["x-api-key"] == KEY
