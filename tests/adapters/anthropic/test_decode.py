@@ -308,6 +308,14 @@ async def test_server_tool_blocks_are_assembled_into_provider_blocks_in_order() 
             "input": {"query": "weather"},
         },
         result,
+        {
+            "type": "content_order",
+            "blocks": [
+                {"type": "server_tool_use", "index": 0},
+                {"type": "web_search_tool_result", "index": 1},
+                {"type": "text", "index": 2, "length": 6},
+            ],
+        },
     ]
     _, done = await through_guard(frames)
     # Server-side tools are the provider's business: never client tool calls.
@@ -316,6 +324,7 @@ async def test_server_tool_blocks_are_assembled_into_provider_blocks_in_order() 
     assert [b["type"] for b in done.message.provider_blocks] == [
         "server_tool_use",
         "web_search_tool_result",
+        "content_order",
     ]
 
 
@@ -333,10 +342,11 @@ def test_unknown_block_types_and_their_deltas_are_kept_as_provider_blocks() -> N
         MESSAGE_STOP,
     ]
     blocks = [dict(i.data) for i in decode_all(frames) if isinstance(i, ProviderBlock)]
-    assert blocks == [
+    assert blocks[:2] == [
         {"type": "compaction", "content": "Summary of before."},
         {"type": "hologram", "shape": {"sides": 6}},
     ]
+    assert blocks[2]["type"] == "content_order"
 
 
 def test_a_server_block_the_message_never_closed_is_kept_and_flagged() -> None:
@@ -347,9 +357,47 @@ def test_a_server_block_the_message_never_closed_is_kept_and_flagged() -> None:
         message_delta("max_tokens"),
         MESSAGE_STOP,
     ]
-    (block,) = [i for i in decode_all(frames) if isinstance(i, ProviderBlock)]
+    block, _order = [i for i in decode_all(frames) if isinstance(i, ProviderBlock)]
     assert block.data["type"] == "server_tool_use"
     assert block.data[INCOMPLETE_KEY] is True
+
+
+def test_the_content_order_record_lists_every_block_of_a_message_with_server_blocks() -> None:
+    frames = [
+        message_start(),
+        block_start(0, {"type": "thinking", "thinking": "", "signature": ""}),
+        delta(0, {"type": "signature_delta", "signature": "s"}),
+        block_stop(0),
+        block_start(1, {"type": "text", "text": "Let me "}),
+        text_delta(1, "séarch."),
+        block_stop(1),
+        block_start(2, {"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {}}),
+        block_stop(2),
+        block_start(3, {"type": "tool_use", "id": "t1", "name": "f", "input": {}}),
+        block_stop(3),
+        block_start(4, {"type": "redacted_thinking", "data": "R"}),
+        block_stop(4),
+        message_delta("pause_turn"),
+        MESSAGE_STOP,
+    ]
+    *_, order, end = decode_all(frames)
+    assert end is END
+    assert isinstance(order, ProviderBlock)
+    assert dict(order.data) == {
+        "type": "content_order",
+        "blocks": [
+            {"type": "thinking", "index": 0},
+            {"type": "text", "index": 1, "length": len("Let me séarch.")},
+            {"type": "server_tool_use", "index": 2},
+            {"type": "tool_use", "index": 3, "id": "t1"},
+            {"type": "redacted_thinking", "index": 4},
+        ],
+    }
+
+
+def test_no_content_order_record_without_server_blocks() -> None:
+    items = decode_all(text_message("plain"))
+    assert not [i for i in items if isinstance(i, ProviderBlock)]
 
 
 def test_citations_stay_text_and_are_kept_as_metadata() -> None:
@@ -692,7 +740,8 @@ def _same_as_json_loads(text: str) -> None:
             _parse(text)
         assert type(info.value) is type(error)
         return
-    assert _parse(text) == expected
+    # compared as JSON text, so NaN equals NaN
+    assert json.dumps(_parse(text)) == json.dumps(expected)
 
 
 @settings(max_examples=200, deadline=None)

@@ -469,3 +469,86 @@ def test_adaptive_and_raw_thinking() -> None:
 def test_bad_settings_are_clear_errors(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         AnthropicSettings(**kwargs)
+
+
+# --- turns with server-side blocks go back block for block --------------------------------------
+
+
+def _recorded_blocks(body: bytes) -> list[dict[str, Any]]:
+    """The content blocks of a recorded message, assembled the plain way (for comparison)."""
+    blocks: dict[int, dict[str, Any]] = {}
+    partial: dict[int, str] = {}
+    for _, data in _sse_frames(body):
+        obj = json.loads(data)
+        if obj["type"] == "content_block_start":
+            blocks[obj["index"]] = dict(obj["content_block"])
+        elif obj["type"] == "content_block_delta":
+            block, delta = blocks[obj["index"]], obj["delta"]
+            if delta["type"] == "text_delta":
+                block["text"] += delta["text"]
+            elif delta["type"] == "thinking_delta":
+                block["thinking"] += delta["thinking"]
+            elif delta["type"] == "signature_delta":
+                block["signature"] = delta["signature"]
+            elif delta["type"] == "citations_delta":
+                block.setdefault("citations", []).append(delta["citation"])
+            elif delta["type"] == "compaction_delta":
+                block["content"] = (block["content"] or "") + delta["content"]
+            elif delta["type"] == "input_json_delta":
+                partial[obj["index"]] = partial.get(obj["index"], "") + delta["partial_json"]
+    for index, raw in partial.items():
+        blocks[index]["input"] = json.loads(raw) if raw else {}
+    return [blocks[i] for i in sorted(blocks)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "anthropic/pause-turn-web-search",
+        "anthropic/web-search-thinking-citations",
+        "anthropic/code-execution-tool",
+        "anthropic/mcp-servers",
+        "anthropic/tool-search-tool",
+        "anthropic/web-fetch-tool",
+        "anthropic/compaction-block",
+    ],
+)
+async def test_a_turn_with_server_blocks_goes_back_exactly_as_it_came(name: str) -> None:
+    from tests.support.streams import get_stream
+
+    stream = get_stream(name)
+    _, done = await through_guard(_sse_frames(stream.body))
+    (turn,) = encode_request("m", [done.message])["messages"]
+    expected = []
+    for recorded in _recorded_blocks(stream.body):
+        block = recorded
+        if block["type"] == "text":
+            block = {k: v for k, v in block.items() if k in ("type", "text", "citations")}
+            if not block.get("citations"):
+                block.pop("citations", None)
+            if not block["text"]:
+                continue
+        if block["type"] == "tool_use":
+            # A ToolCall keeps id, name and arguments; a tool_use block's "caller" (how the call
+            # was made: directly, or from server-side code execution) is not kept.
+            block = {k: v for k, v in block.items() if k != "caller"}
+        expected.append(block)
+    assert turn["content"] == expected
+    if name == "anthropic/pause-turn-web-search":
+        assert turn["content"][-1]["type"] == "server_tool_use"  # the pending call, last
+
+
+async def test_an_edited_turn_falls_back_to_the_grouped_order() -> None:
+    from dataclasses import replace
+
+    from tests.support.streams import get_stream
+
+    stream = get_stream("anthropic/pause-turn-web-search")
+    _, done = await through_guard(_sse_frames(stream.body))
+    edited = replace(done.message, text="A shorter answer.")
+    (turn,) = encode_request("m", [edited])["messages"]
+    kinds = [b["type"] for b in turn["content"]]
+    assert kinds[0] == "thinking"
+    assert kinds[-1] == "text" and turn["content"][-1]["text"] == "A shorter answer."
+    assert kinds.count("server_tool_use") == 11
+    assert "content_order" not in kinds and "citations" not in kinds

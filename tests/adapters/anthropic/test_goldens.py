@@ -56,6 +56,7 @@ def _facts(body: bytes) -> dict[str, Any]:
         "stop_sequence": None,
         "output_tokens": None,
         "id": None,
+        "order": [],
     }
     for line in body.decode().splitlines():
         if not line.startswith("data:"):
@@ -66,6 +67,7 @@ def _facts(body: bytes) -> dict[str, Any]:
             facts["id"] = obj["message"]["id"]
         elif kind == "content_block_start":
             block, index = obj["content_block"], obj["index"]
+            facts["order"].append((block["type"], index))
             if block["type"] == "tool_use":
                 facts["tools"][index] = (block["id"], block["name"])
             elif block["type"] == "redacted_thinking":
@@ -138,10 +140,23 @@ async def test_stream_agrees_with_its_body_and_meta(stream: RecordedStream) -> N
         expected_calls.append((call_id, name, arguments, closed))
     assert calls == expected_calls
     # server-side blocks: kept, in order, never client tool calls
-    server_blocks = [b["type"] for b in message.provider_blocks if b["type"] != "citations"]
+    server_blocks = [
+        b["type"]
+        for b in message.provider_blocks
+        if b["type"] not in ("citations", "content_order")
+    ]
     assert server_blocks == facts["server"]
     if "server_tools" in stream.features:
         assert server_blocks
+    # a message with server-side blocks records the order of all its blocks
+    records = [b for b in message.provider_blocks if b["type"] == "content_order"]
+    if facts["server"]:
+        (record,) = records
+        assert [(e["type"], e["index"]) for e in record["blocks"]] == facts["order"]
+        lengths = [e["length"] for e in record["blocks"] if e["type"] == "text"]
+        assert sum(lengths) == len(message.text)
+    else:
+        assert records == []
 
 
 @pytest.mark.parametrize("stream", STREAMS)

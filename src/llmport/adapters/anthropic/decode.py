@@ -26,8 +26,14 @@ maps it to llmport's vocabulary:
   never executed, kept on the message so the next turn can send them back;
 - ``citations_delta`` on a text block: the text stays plain text; the citations are kept as one
   ``ProviderBlock({"type": "citations", "index", "text", "citations"})`` per cited text block,
-  so a caller can show sources. It is llmport metadata, not an Anthropic block, and is not sent
-  back (the encoder skips it);
+  so a caller can show sources. It is llmport metadata, not an Anthropic block: the encoder puts
+  the citations back on their text block;
+- a message with server-side blocks also gets one
+  ``ProviderBlock({"type": "content_order", "blocks": [...]})`` at its end: the type, block index
+  (and, for text, its length in characters; for a tool call, its id) of every block in stream
+  order. The message keeps one text, its reasoning and its tool calls apart, so this record is
+  what lets the encoder send such a turn back exactly as it came, text between the server tool
+  calls and a paused turn's trailing ``server_tool_use`` last, as ``pause_turn`` requires;
 - usage: ``message_start`` reports input and cache counts, ``message_delta`` cumulative totals
   (any field it carries wins). ``Usage.input_tokens`` is the whole prompt (Anthropic's
   ``input_tokens`` + cache reads + cache writes) and ``cached_input_tokens`` the cache reads, so
@@ -42,6 +48,7 @@ does that, once, for every wire.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 from llmport.adapters.anthropic.errors import in_band_error
@@ -49,7 +56,7 @@ from llmport.core.raw import END, Finish, ProviderBlock, RawEvent, ResponseInfo
 from llmport.domain.errors import StreamProtocolError, StreamTruncatedError
 from llmport.domain.events import FinishReason, ReasoningDelta, TextDelta, ToolCallDelta, Usage
 
-__all__ = ["FINISH_REASONS", "INCOMPLETE_KEY", "AnthropicDecoder"]
+__all__ = ["CONTENT_ORDER", "FINISH_REASONS", "INCOMPLETE_KEY", "AnthropicDecoder"]
 
 PROVIDER: Final = "anthropic"
 
@@ -62,6 +69,9 @@ FINISH_REASONS: Final[dict[str, FinishReason]] = {
     "refusal": FinishReason.REFUSAL,
     "pause_turn": FinishReason.PAUSED,
 }
+
+CONTENT_ORDER: Final = "content_order"
+"""Type of llmport's order record of a message with server-side blocks (see the docstring)."""
 
 INCOMPLETE_KEY: Final = "_llmport_incomplete"
 """Set on a server-side block that the stream never closed (cut by the end of the message)."""
@@ -77,7 +87,7 @@ _loads = json.loads
 # The C scanner json.loads ends up in, called directly: half the cost of json.loads on the short
 # objects of a stream. Anything unusual (leading or trailing garbage, a syntax error) is handed
 # to json.loads, which accepts exactly the same documents and raises its usual error.
-_scan_once = json.JSONDecoder().scan_once
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _parse(data: str) -> Any:
@@ -96,11 +106,25 @@ _NOTHING: Final[list[RawEvent]] = []
 class _Block:
     """One open content block."""
 
-    __slots__ = ("citations", "data", "index", "json_parts", "kind", "text_parts", "tool_input")
+    __slots__ = (
+        "citations",
+        "data",
+        "id",
+        "index",
+        "json_parts",
+        "kind",
+        "length",
+        "text_parts",
+        "tool_input",
+        "type",
+    )
 
-    def __init__(self, kind: int, index: int) -> None:
+    def __init__(self, kind: int, index: int, type: str) -> None:
         self.kind = kind
         self.index = index
+        self.type = type  # the block's type name, for the content order record
+        self.id: str | None = None  # tool_use: its id
+        self.length = 0  # text: characters so far
         self.data: dict[str, Any] | None = None  # provider blocks: the block being assembled
         self.json_parts: list[str] | None = None  # provider blocks: input_json_delta fragments
         self.citations: list[Any] | None = None  # text blocks that declare citations
@@ -130,6 +154,8 @@ class AnthropicDecoder:
         "_ended",
         "_input",
         "_output",
+        "_sequence",
+        "_server_blocks",
         "_started",
         "_tool_ids",
     )
@@ -138,6 +164,8 @@ class AnthropicDecoder:
         self._started = False
         self._ended = False
         self._blocks: dict[int, _Block] = {}
+        self._sequence: list[_Block] = []  # every block, in stream order
+        self._server_blocks = False
         self._tool_ids: set[str] = set()
         self._input = 0
         self._cache_read = 0
@@ -259,6 +287,8 @@ class AnthropicDecoder:
             if block.kind == _PROVIDER:
                 out.append(_finish_provider_block(block, closed=False))
         self._blocks.clear()
+        if self._server_blocks:
+            out.append(ProviderBlock(_content_order(self._sequence)))
         out.append(END)
         return out
 
@@ -274,18 +304,21 @@ class AnthropicDecoder:
             raise _protocol(f"Anthropic content block {index} started without a content_block")
         kind = content.get("type")
         if kind == "text":
-            block = self._blocks[index] = _Block(_TEXT, index)
+            block = self._blocks[index] = _Block(_TEXT, index, "text")
             if "citations" in content:
                 block.citations = list(content.get("citations") or ())
                 block.text_parts = []
+            self._sequence.append(block)
             text = content.get("text")
             if isinstance(text, str) and text:
+                block.length = len(text)
                 if block.text_parts is not None:
                     block.text_parts.append(text)
                 return [TextDelta(text)]
             return _NOTHING
         if kind == "thinking":
-            self._blocks[index] = _Block(_THINKING, index)
+            self._sequence.append(_Block(_THINKING, index, "thinking"))
+            self._blocks[index] = self._sequence[-1]
             out: list[RawEvent] = []
             text = content.get("thinking")
             if isinstance(text, str) and text:
@@ -295,7 +328,8 @@ class AnthropicDecoder:
                 out.append(ReasoningDelta(index=index, signature=signature))
             return out
         if kind == "redacted_thinking":
-            self._blocks[index] = _Block(_REDACTED, index)
+            self._sequence.append(_Block(_REDACTED, index, "redacted_thinking"))
+            self._blocks[index] = self._sequence[-1]
             data = content.get("data")
             if not isinstance(data, str) or not data:
                 raise _protocol(f"Anthropic redacted_thinking block {index} without data")
@@ -309,14 +343,18 @@ class AnthropicDecoder:
             if not isinstance(name, str) or not name:
                 raise _protocol(f"Anthropic tool_use block {index} without a name")
             self._tool_ids.add(call_id)
-            block = self._blocks[index] = _Block(_TOOL, index)
+            block = self._blocks[index] = _Block(_TOOL, index, "tool_use")
+            block.id = call_id
+            self._sequence.append(block)
             given = content.get("input")
             if given:
                 block.tool_input = given
             return [ToolCallDelta(index, call_id, name, "")]
         # Server-side tool blocks, compaction, and block types from the future.
-        block = self._blocks[index] = _Block(_PROVIDER, index)
+        block = self._blocks[index] = _Block(_PROVIDER, index, str(kind))
         block.data = dict(content)
+        self._sequence.append(block)
+        self._server_blocks = True
         return _NOTHING
 
     def _delta(self, obj: dict[str, Any]) -> list[RawEvent]:
@@ -335,6 +373,7 @@ class AnthropicDecoder:
             text = delta.get("text")
             if not isinstance(text, str):
                 raise _protocol(f"Anthropic text_delta {index} without text")
+            block.length += len(text)
             if block.text_parts is not None:
                 block.text_parts.append(text)
             return [TextDelta(text)]
@@ -413,6 +452,19 @@ _KIND_NAMES: Final = {
     _TOOL: "tool_use block",
     _PROVIDER: "server-side block",
 }
+
+
+def _content_order(sequence: list[_Block]) -> dict[str, Any]:
+    """The order record of a message with server-side blocks (see the module docstring)."""
+    blocks: list[dict[str, Any]] = []
+    for block in sequence:
+        entry: dict[str, Any] = {"type": block.type, "index": block.index}
+        if block.kind == _TEXT:
+            entry["length"] = block.length
+        elif block.kind == _TOOL:
+            entry["id"] = block.id
+        blocks.append(entry)
+    return {"type": CONTENT_ORDER, "blocks": blocks}
 
 
 def _apply_generic_delta(block: _Block, delta: dict[str, Any]) -> None:

@@ -13,13 +13,15 @@ Anthropic's request differs from OpenAI's in ways that matter for an agent loop:
   blocks first, each with its ``signature`` exactly as it came (``redacted_thinking`` with its
   ``data``), then the server-side blocks it carried (``server_tool_use`` and their results,
   ``compaction``), in their original order, then its text, then its ``tool_use`` blocks.
+  A turn streamed with server-side blocks carries the decoder's ``content_order`` record: it is
+  then sent back block for block as it came (text between the server tool calls, citations on
+  their text, a paused turn's pending ``server_tool_use`` last), unless the message no longer
+  matches the record (edited by hand), when the grouped order above is used.
 
   Not sent back, by design: reasoning from another provider (its signature means nothing to
   Anthropic, and unsigned thinking is rejected), a thinking block whose signature never arrived
-  (the stream was cut), server-side blocks the stream never closed, llmport's own ``citations``
-  metadata, and provider blocks of types Anthropic does not define. The relative position of
-  text and server-side blocks inside one turn is not kept (the message holds one text); the API
-  accepts the regrouped turn.
+  (the stream was cut), server-side blocks the stream never closed, llmport's own metadata
+  records, and provider blocks of types Anthropic does not define.
 - a tool call is sent back with its parsed ``arguments`` as ``input`` (``{}`` for a call cut by
   a token limit: Anthropic requires every ``tool_use`` to be answered by a ``tool_result``, so
   the call is kept and the caller's error result pairs with it);
@@ -38,13 +40,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
-from llmport.adapters.anthropic.decode import INCOMPLETE_KEY
+from llmport.adapters.anthropic.decode import CONTENT_ORDER, INCOMPLETE_KEY
 from llmport.domain.messages import (
     AgentMessage,
     AssistantMessage,
     ImagePart,
+    ReasoningPart,
     SystemMessage,
     TextPart,
+    ToolCall,
     ToolMessage,
     UserMessage,
 )
@@ -72,6 +76,8 @@ _SERVER_BLOCK_TYPES: Final = frozenset(
     {"server_tool_use", "mcp_tool_use", "mcp_tool_result", "compaction", "container_upload"}
 )
 _SERVER_RESULT_TYPE: Final = re.compile(r"[a-z_]+_tool_result")
+# llmport's own records on a message (see decode.py): never sent as blocks.
+_METADATA_TYPES: Final = frozenset({"citations", CONTENT_ORDER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,20 +285,88 @@ def _is_server_block(block: Mapping[str, Any]) -> bool:
     return kind in _SERVER_BLOCK_TYPES or _SERVER_RESULT_TYPE.fullmatch(kind) is not None
 
 
+def _reasoning_block(part: ReasoningPart) -> dict[str, Any] | None:
+    """The block for one reasoning part, or None when it must not go back (see above)."""
+    if part.provider != PROVIDER:
+        return None
+    if part.encrypted and not part.text and not part.signature:
+        return {"type": "redacted_thinking", "data": part.encrypted}
+    if part.signature:
+        return {"type": "thinking", "thinking": part.text, "signature": part.signature}
+    return None
+
+
+def _tool_use(call: ToolCall) -> dict[str, Any]:
+    return {"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.arguments)}
+
+
 def encode_assistant(message: AssistantMessage) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
-    for part in message.reasoning:
-        if part.provider != PROVIDER:
-            continue
-        if part.encrypted and not part.text and not part.signature:
-            blocks.append({"type": "redacted_thinking", "data": part.encrypted})
-        elif part.signature:
-            blocks.append({"type": "thinking", "thinking": part.text, "signature": part.signature})
+    order = next((b for b in message.provider_blocks if b.get("type") == CONTENT_ORDER), None)
+    if order is not None:
+        blocks = _in_recorded_order(message, order)
+        if blocks is not None:
+            return blocks
+    blocks = [b for b in map(_reasoning_block, message.reasoning) if b is not None]
     blocks.extend(dict(b) for b in message.provider_blocks if _is_server_block(b))
     if message.text:
         blocks.append({"type": "text", "text": message.text})
-    for call in message.tool_calls:
-        blocks.append(
-            {"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.arguments)}
-        )
+    blocks.extend(_tool_use(call) for call in message.tool_calls)
+    return blocks
+
+
+def _in_recorded_order(
+    message: AssistantMessage, order: Mapping[str, Any]
+) -> list[dict[str, Any]] | None:
+    """The turn's blocks in the order the stream had them (the decoder's ``content_order``
+    record), or None when the message no longer matches the record (edited, or built by hand):
+    then the caller falls back to the grouped order."""
+    entries = order.get("blocks")
+    if not isinstance(entries, list):
+        return None
+    reasoning = iter(message.reasoning)
+    calls = iter(message.tool_calls)
+    server = iter(b for b in message.provider_blocks if b.get("type") not in _METADATA_TYPES)
+    citations = {
+        b.get("index"): b.get("citations")
+        for b in message.provider_blocks
+        if b.get("type") == "citations"
+    }
+    text, at = message.text, 0
+    blocks: list[dict[str, Any]] = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            return None
+        kind = entry.get("type")
+        if kind in ("thinking", "redacted_thinking"):
+            part = next(reasoning, None)
+            if part is None:
+                return None
+            block = _reasoning_block(part)
+            if block is not None:
+                blocks.append(block)
+        elif kind == "text":
+            length = entry.get("length")
+            if not isinstance(length, int) or at + length > len(text):
+                return None
+            piece, at = text[at : at + length], at + length
+            if piece:
+                text_block: dict[str, Any] = {"type": "text", "text": piece}
+                cited = citations.get(entry.get("index"))
+                if cited:
+                    text_block["citations"] = list(cited)
+                blocks.append(text_block)
+        elif kind == "tool_use":
+            call = next(calls, None)
+            if call is None or call.id != entry.get("id"):
+                return None
+            blocks.append(_tool_use(call))
+        else:
+            server_block = next(server, None)
+            if server_block is None or server_block.get("type") != kind:
+                return None
+            if _is_server_block(server_block):
+                blocks.append(dict(server_block))
+    rest = (next(reasoning, None), next(calls, None), next(server, None))
+    if at != len(text) or rest != (None, None, None):
+        return None
     return blocks
