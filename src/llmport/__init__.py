@@ -1,13 +1,17 @@
 """llmport: one small port for streaming LLMs, correct on every wire.
 
-``import llmport`` stays light: the domain and the ports load at once (stdlib only); adapters,
-the agent loop and ``connect`` load on first use, so a program that only needs one adapter never
+``import llmport`` stays light: the domain, the ports and ``connect`` load at once (stdlib only);
+adapters and the agent loop load on first use, so a program that only needs one adapter never
 pays for httpx, pydantic or llama.cpp it does not use.
 """
 
 import typing as _typing
 from importlib import import_module as _import_module
 
+# Bound eagerly, not lazily: importing the submodule ``llmport.connect`` (as the CLI or a user
+# may) sets the package attribute ``connect`` to that module, which would then shadow a lazily
+# loaded function. connect.py only needs the stdlib and the ports.
+from llmport.connect import connect
 from llmport.domain import (
     AgentMessage,
     AssistantMessage,
@@ -73,13 +77,11 @@ if _typing.TYPE_CHECKING:
     )
     from llmport.agent.loop import Agent, AgentResult
     from llmport.agent.tools import Tool, ToolRegistry, tool
-    from llmport.connect import connect
 
 __version__ = "0.1.0"
 
 # name -> module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
-    "connect": "llmport.connect",
     "ScriptedAdapter": "llmport.adapters.scripted",
     "AnthropicAdapter": "llmport.adapters.anthropic",
     "OpenAIChatAdapter": "llmport.adapters.openai_chat",

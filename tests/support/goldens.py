@@ -72,7 +72,9 @@ def split_body(body: bytes, sizes: Sequence[int] | None) -> list[bytes]:
     return out
 
 
-def mock_client(body: bytes, sizes: Sequence[int] | None = None, *, status: int = 200) -> httpx.AsyncClient:
+def mock_client(
+    body: bytes, sizes: Sequence[int] | None = None, *, status: int = 200
+) -> httpx.AsyncClient:
     pieces = split_body(body, sizes)
 
     async def stream() -> Any:
@@ -80,12 +82,16 @@ def mock_client(body: bytes, sizes: Sequence[int] | None = None, *, status: int 
             yield piece
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, headers={"content-type": "text/event-stream"}, content=stream())
+        return httpx.Response(
+            status, headers={"content-type": "text/event-stream"}, content=stream()
+        )
 
     return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 
 
-async def collect(port: LlmCompletionPort, messages: Sequence[Any] = (), tools: Sequence[Any] = ()) -> dict[str, Any]:
+async def collect(
+    port: LlmCompletionPort, messages: Sequence[Any] = (), tools: Sequence[Any] = ()
+) -> dict[str, Any]:
     """``{"events": [...], "error": {...} | None}`` of one turn."""
     events: list[dict[str, Any]] = []
     error: dict[str, Any] | None = None

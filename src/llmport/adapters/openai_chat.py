@@ -194,7 +194,10 @@ class OpenAIChatAdapter:
         if tools:
             body["tools"] = encode_tools(tools)
             if self.tool_choice is not None:
-                body["tool_choice"] = encode_tool_choice(self.tool_choice)
+                choice = self.tool_choice
+                if choice == "required" and self.provider == "mistral":
+                    choice = "any"  # Mistral's name for it
+                body["tool_choice"] = encode_tool_choice(choice)
             if self.parallel_tool_calls is not None:
                 body["parallel_tool_calls"] = self.parallel_tool_calls
         body.update(self.settings)

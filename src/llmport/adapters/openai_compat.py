@@ -112,9 +112,10 @@ def encode_messages(messages: Sequence[AgentMessage]) -> list[dict[str, Any]]:
         elif isinstance(message, UserMessage):
             out.append({"role": "user", "content": _user_content(message)})
         elif isinstance(message, AssistantMessage):
-            item: dict[str, Any] = {"role": "assistant"}
+            # content is always a string: "" next to tool calls is accepted everywhere, while
+            # null or a missing content breaks some servers (llama-cpp-python's templates).
+            item: dict[str, Any] = {"role": "assistant", "content": message.text}
             if message.tool_calls:
-                item["content"] = message.text or None
                 item["tool_calls"] = [
                     {
                         "id": call.id,
@@ -123,8 +124,6 @@ def encode_messages(messages: Sequence[AgentMessage]) -> list[dict[str, Any]]:
                     }
                     for call in message.tool_calls
                 ]
-            else:
-                item["content"] = message.text
             out.append(item)
         elif isinstance(message, ToolMessage):
             out.append(
@@ -149,10 +148,11 @@ def encode_tools(tools: Sequence[ToolDefinition]) -> list[dict[str, Any]]:
 
 
 def encode_tool_choice(choice: str | Mapping[str, Any]) -> str | dict[str, Any]:
-    """``"auto"``, ``"none"``, ``"required"``, a tool's name (forces that tool), or a raw dict."""
+    """``"auto"``, ``"none"``, ``"required"`` (Mistral: ``"any"``), a tool's name (forces that
+    tool), or a raw dict."""
     if isinstance(choice, Mapping):
         return dict(choice)
-    if choice in ("auto", "none", "required"):
+    if choice in ("auto", "none", "required", "any"):
         return choice
     return {"type": "function", "function": {"name": choice}}
 
@@ -253,8 +253,10 @@ def openai_error_mapper(info: HttpErrorInfo) -> LlmError:
 def _in_band(error: Any, provider: str | None) -> StreamInBandError:
     category, code, message = classify_error(error)
     category = category or ErrorCategory.UNKNOWN
-    text = f"the provider reported an error in the stream: {message}" if message else (
-        "the provider reported an error in the stream"
+    text = (
+        f"the provider reported an error in the stream: {message}"
+        if message
+        else ("the provider reported an error in the stream")
     )
     return StreamInBandError(
         text,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from llmport.core.guard import GuardedStream, guard
-from llmport.core.raw import END, End, Finish, RawEvent
+from llmport.core.raw import END, End, Finish, RawEvent, ResponseInfo
 from llmport.domain.errors import LlmError
 from llmport.domain.events import (
     Done,
@@ -159,7 +159,11 @@ class ScriptedAdapter:
                 if turn.pause and count:
                     await asyncio.sleep(turn.pause)
                 if isinstance(item, Done):
-                    yield Finish(item.finish_reason, item.raw_finish_reason, item.stop_sequence)
+                    if item.response_id is not None or item.model is not None:
+                        yield ResponseInfo(item.response_id, item.model)
+                    yield Finish(
+                        item.finish_reason, item.raw_finish_reason, item.stop_sequence, item.detail
+                    )
                     if item.usage is not None:
                         yield item.usage
                     yield END

@@ -32,7 +32,14 @@ __all__ = ["DEFAULT_MAX_TOOL_CALLS", "DeltaAssembler"]
 
 DEFAULT_MAX_TOOL_CALLS: Final = 128
 
-_loads = json.loads
+
+def _reject_constant(name: str) -> Any:
+    # NaN / Infinity are not JSON: arguments holding them could not be sent back as JSON.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant)
 
 
 class _CallBuffer:
@@ -144,13 +151,21 @@ class DeltaAssembler:
     def build(self, reason: FinishReason) -> tuple[AssistantMessage, FinishReason]:
         """The assembled message and the finish reason adjusted for its tool calls."""
         calls: list[ToolCall] = []
+        # Ids the provider gave are kept (the first use of each); synthetic ones for missing or
+        # repeated ids must not take any of them, nor each other (ids "a_2", "a", "a").
+        taken: set[str] = {b.id for b in self._calls if b.id}
         seen_ids: set[str] = set()
         any_complete = False
         any_broken = False
         for position, buffer in enumerate(self._calls):
-            call_id = buffer.id or f"call_{position}"
-            if call_id in seen_ids:
-                call_id = f"{call_id}_{position}"
+            call_id = buffer.id
+            if call_id is None or call_id in seen_ids:
+                base = f"{call_id}_{position}" if call_id else f"call_{position}"
+                call_id, suffix = base, 1
+                while call_id in taken:
+                    call_id = f"{base}_{suffix}"
+                    suffix += 1
+                taken.add(call_id)
             seen_ids.add(call_id)
             raw = "".join(buffer.args)
             arguments: Any = None
@@ -160,7 +175,7 @@ class DeltaAssembler:
             else:
                 try:
                     arguments = _loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):  # deep nesting ("[[[[...") recurses
                     arguments = None
             if isinstance(arguments, dict) and buffer.name:
                 calls.append(ToolCall(call_id, buffer.name, arguments))

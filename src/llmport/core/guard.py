@@ -24,6 +24,7 @@ dispatch, not an async generator.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any
@@ -53,6 +54,7 @@ class GuardedStream:
 
     __slots__ = (
         "_assembler",
+        "_closed_by_caller",
         "_emitted",
         "_finish",
         "_info",
@@ -78,6 +80,7 @@ class GuardedStream:
         self._info: ResponseInfo | None = None
         self._emitted = False
         self._terminated = False
+        self._closed_by_caller = False
         self._source_closed = False
 
     @property
@@ -104,6 +107,10 @@ class GuardedStream:
         try:
             while True:
                 item = await source.__anext__()
+                if self._closed_by_caller:
+                    # aclose() ran in another task while this read was in flight.
+                    await self._close_source()
+                    raise StopAsyncIteration
                 # isinstance is as cheap as a type() identity test here and keeps mypy exact.
                 if isinstance(item, TextDelta):
                     if item.text:
@@ -111,9 +118,10 @@ class GuardedStream:
                         self._emitted = True
                         return item
                 elif isinstance(item, ToolCallDelta):
-                    assembler.add_tool_call(item)
-                    self._emitted = True
-                    return item
+                    if item.arguments or item.id or item.name:
+                        assembler.add_tool_call(item)
+                        self._emitted = True
+                        return item
                 elif isinstance(item, ReasoningDelta):
                     if item.text or item.signature or item.encrypted or item.id:
                         assembler.add_reasoning(item)
@@ -149,9 +157,15 @@ class GuardedStream:
                 )
             ) from None
         except LlmError as error:
+            if self._closed_by_caller:
+                await self._close_source()
+                raise StopAsyncIteration from None
             await self._fail(error)
             raise
         except Exception as error:
+            if self._closed_by_caller:
+                await self._close_source()
+                raise StopAsyncIteration from None
             raise await self._fail(
                 StreamProtocolError(
                     f"the {self._provider} adapter failed: {type(error).__name__}",
@@ -170,7 +184,9 @@ class GuardedStream:
         message, reason = self._assembler.build(reason)
         info = self._info
         self._terminated = True
-        await self._close_source()
+        # The end marker arrived, so the answer is complete: a failing close cannot spoil it.
+        with contextlib.suppress(Exception):
+            await self._close_source()
         return Done(
             finish_reason=reason,
             raw_finish_reason=finish.raw if finish is not None else None,
@@ -188,6 +204,8 @@ class GuardedStream:
             error.after_output = True
         if error.provider is None:
             error.provider = self._provider
+        if error.usage is None:
+            error.usage = self._usage  # what the provider reported before it failed
         await self._close_source()
         return error
 
@@ -200,8 +218,17 @@ class GuardedStream:
             await aclose()
 
     async def aclose(self) -> None:
-        """Close the stream and its response now. Idempotent; never raises for a closed one."""
-        self._terminated = True
+        """Close the stream and its response now. Idempotent; never raises for a closed one.
+
+        When another task is inside ``__anext__`` (its read of an async generator source is in
+        flight), that generator cannot be closed from here: the pending read then yields nothing
+        and closes the source as soon as it returns.
+        """
+        if not self._terminated:
+            self._closed_by_caller = True
+            self._terminated = True
+        if getattr(self._source, "ag_running", False):
+            return
         await self._close_source()
 
     async def __aenter__(self) -> GuardedStream:

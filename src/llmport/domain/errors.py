@@ -9,6 +9,7 @@ without parsing messages, and every instance carries the same five facts:
 ``retryable``     whether trying again later may succeed
 ``retry_after``   seconds the provider asked us to wait, when it said so
 ``after_output``  whether the stream had already yielded an event when it failed
+``usage``         the usage reported before a mid-stream failure, when there was any
 
 Messages are written by llmport, never copied from request bodies, and never contain API keys.
 Nested aliases (``LlmTimeoutError.Idle``, ``StreamError.Truncated`` ...) give the taxonomy a
@@ -18,7 +19,10 @@ readable shape: ``except StreamError.Truncated:`` is the same as ``except Stream
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from llmport.domain.events import Usage
 
 __all__ = [
     "AuthenticationError",
@@ -93,6 +97,8 @@ class LlmError(Exception):
         self.after_output = after_output
         self.code = code
         self.request_id = request_id
+        # Usage the provider reported before the failure (a truncated stream keeps it).
+        self.usage: Usage | None = None
 
     @property
     def error_category(self) -> ErrorCategory:

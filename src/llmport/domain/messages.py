@@ -187,13 +187,16 @@ def _part_to_dict(part: UserPart) -> dict[str, Any]:
     return out
 
 
-def _part_from_dict(data: Mapping[str, Any]) -> UserPart:
+def _part_from_dict(data: object) -> UserPart:
+    data = _object(data, "a user content part")
     kind = data.get("type")
     if kind == "text":
         return TextPart(_str(data, "text"))
     if kind == "image":
         return ImagePart(
-            url=data.get("url"), data=data.get("data"), media_type=data.get("media_type")
+            url=_opt_str(data, "url"),
+            data=_opt_str(data, "data"),
+            media_type=_opt_str(data, "media_type"),
         )
     raise ValueError(f"unknown user content part type {kind!r}")
 
@@ -259,6 +262,19 @@ def message_to_dict(message: AgentMessage) -> dict[str, Any]:
     raise TypeError(f"not an AgentMessage: {type(message).__name__}")
 
 
+def _object(value: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{what} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"field {key!r} must be a list, not {type(value).__name__}")
+    return list(value)
+
+
 def _str(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
     value = data.get(key, default)
     if not isinstance(value, str):
@@ -266,8 +282,46 @@ def _str(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
     return value
 
 
+def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"field {key!r} must be a string or absent")
+    return value
+
+
+def _bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"field {key!r} must be true or false")
+    return value
+
+
+def _tool_call_from_dict(data: object) -> ToolCall:
+    data = _object(data, "a tool call")
+    arguments = data.get("arguments")
+    return ToolCall(
+        id=_str(data, "id"),
+        name=_str(data, "name"),
+        arguments=dict(_object(arguments, "tool call arguments")) if arguments is not None else {},
+        raw_arguments=_opt_str(data, "raw_arguments"),
+        complete=_bool(data, "complete", True),
+    )
+
+
+def _reasoning_from_dict(data: object) -> ReasoningPart:
+    data = _object(data, "a reasoning part")
+    return ReasoningPart(
+        text=_str(data, "text", ""),
+        signature=_opt_str(data, "signature"),
+        encrypted=_opt_str(data, "encrypted"),
+        id=_opt_str(data, "id"),
+        provider=_opt_str(data, "provider"),
+    )
+
+
 def message_from_dict(data: Mapping[str, Any]) -> AgentMessage:
     """Rebuild a message from ``message_to_dict`` output; a clear ``ValueError`` otherwise."""
+    data = _object(data, "a message")
     role = data.get("role")
     if role == "system":
         return SystemMessage(_str(data, "content"))
@@ -281,35 +335,19 @@ def message_from_dict(data: Mapping[str, Any]) -> AgentMessage:
     if role == "assistant":
         return AssistantMessage(
             text=_str(data, "text", ""),
-            tool_calls=tuple(
-                ToolCall(
-                    id=_str(c, "id"),
-                    name=_str(c, "name"),
-                    arguments=dict(c.get("arguments") or {}),
-                    raw_arguments=c.get("raw_arguments"),
-                    complete=bool(c.get("complete", True)),
-                )
-                for c in data.get("tool_calls", ())
+            tool_calls=tuple(_tool_call_from_dict(c) for c in _list(data, "tool_calls")),
+            reasoning=tuple(_reasoning_from_dict(r) for r in _list(data, "reasoning")),
+            refusal=_opt_str(data, "refusal"),
+            provider_blocks=tuple(
+                dict(_object(b, "a provider block")) for b in _list(data, "provider_blocks")
             ),
-            reasoning=tuple(
-                ReasoningPart(
-                    text=r.get("text", ""),
-                    signature=r.get("signature"),
-                    encrypted=r.get("encrypted"),
-                    id=r.get("id"),
-                    provider=r.get("provider"),
-                )
-                for r in data.get("reasoning", ())
-            ),
-            refusal=data.get("refusal"),
-            provider_blocks=tuple(dict(b) for b in data.get("provider_blocks", ())),
         )
     if role == "tool":
         return ToolMessage(
             tool_call_id=_str(data, "tool_call_id"),
             content=_str(data, "content"),
-            is_error=bool(data.get("is_error", False)),
-            name=data.get("name"),
+            is_error=_bool(data, "is_error", False),
+            name=_opt_str(data, "name"),
         )
     raise ValueError(f"unknown message role {role!r}")
 
