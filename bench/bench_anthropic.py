@@ -14,7 +14,10 @@ compare parsing and dispatch, not the network:
 A report, not a test: it prints microseconds per SSE event and the
 ratios, and exits 0.
 
-    python bench/bench_anthropic.py [stream-name] [rounds]
+    python bench/bench_anthropic.py [stream-name | synthetic:N] [rounds]
+
+``synthetic:2000`` is a long Claude-style text stream of 2000 deltas (the per-request cost
+vanishes; comparable with ``bench_stream.py``'s OpenAI figures).
 """
 
 from __future__ import annotations
@@ -37,8 +40,84 @@ DEFAULT_STREAM = "anthropic/thinking-signature"
 RUNS_PER_ROUND = 40
 
 
+WORDS = [
+    "The",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "the",
+    "lazy",
+    "dog;",
+    "naïve",
+    "café",
+    "🚀",
+    "résumé",
+]
+
+
+def synthetic(deltas: int) -> bytes:
+    """A long Claude-style text stream (``deltas`` text deltas), shaped like the recordings."""
+
+    def event(name: str, data: dict[str, Any]) -> str:
+        return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+    usage = {"input_tokens": 12, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    out = [
+        event(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "model": "claude-sonnet-4-5-20250929",
+                    "id": "msg_017A4s3HAsrqf5d2WvBmrpLr",
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {**usage, "output_tokens": 1},
+                },
+            },
+        ),
+        event(
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
+        'event: ping\ndata: {"type": "ping"}\n\n',
+    ]
+    for i in range(deltas):
+        delta = {"type": "text_delta", "text": " " + WORDS[i % len(WORDS)]}
+        out.append(
+            event(
+                "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+            )
+        )
+    out.append(event("content_block_stop", {"type": "content_block_stop", "index": 0}))
+    out.append(
+        event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {**usage, "output_tokens": deltas},
+            },
+        )
+    )
+    out.append(event("message_stop", {"type": "message_stop"}))
+    return "".join(out).encode()
+
+
 def load(name: str) -> tuple[list[bytes], int]:
-    body = (STREAMS / name / "response.body").read_bytes()
+    if name.startswith("synthetic:"):
+        body = synthetic(int(name.partition(":")[2]))
+    else:
+        body = (STREAMS / name / "response.body").read_bytes()
     if not body.endswith(b"\n\n"):
         body = body.rstrip(b"\n") + b"\n\n"
     events = [e + b"\n\n" for e in body.split(b"\n\n") if e.strip()]

@@ -188,6 +188,21 @@ class AnthropicDecoder:
             raise _protocol(f"an Anthropic {event or 'unnamed'} event is not a JSON object")
         kind = obj.get("type")
         if kind == "content_block_delta":
+            # The hot path, inlined: a text delta on an open text block.
+            block = self._blocks.get(obj.get("index"))  # type: ignore[arg-type]
+            delta = obj.get("delta")
+            if (
+                block is not None
+                and block.kind == _TEXT
+                and type(delta) is dict
+                and delta.get("type") == "text_delta"
+            ):
+                text = delta.get("text")
+                if type(text) is str:
+                    block.length += len(text)
+                    if block.text_parts is not None:
+                        block.text_parts.append(text)
+                    return [TextDelta(text)]
             return self._delta(obj)
         if kind == "content_block_start":
             return self._start(obj)
