@@ -62,6 +62,8 @@ from llmport.domain import (
 from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
 if _typing.TYPE_CHECKING:
+    from llmport.adapters.anthropic import AnthropicAdapter
+    from llmport.adapters.openai_chat import OpenAIChatAdapter
     from llmport.adapters.local import LocalLlamaAdapter
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
@@ -82,6 +84,8 @@ __version__ = "0.1.0"
 # name -> module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
     "ScriptedAdapter": "llmport.adapters.scripted",
+    "AnthropicAdapter": "llmport.adapters.anthropic",
+    "OpenAIChatAdapter": "llmport.adapters.openai_chat",
     "LocalLlamaAdapter": "llmport.adapters.local",
     "Agent": "llmport.agent.loop",
     "AgentResult": "llmport.agent.loop",
@@ -106,6 +110,7 @@ __all__ = [
     "AgentReasoningDelta",
     "AgentResult",
     "AgentTextDelta",
+    "AnthropicAdapter",
     "AssistantMessage",
     "AuthenticationError",
     "BadRequestError",
@@ -123,6 +128,7 @@ __all__ = [
     "LlmTimeoutError",
     "LocalLlamaAdapter",
     "NotFoundError",
+    "OpenAIChatAdapter",
     "OverloadedError",
     "PermissionDeniedError",
     "QuotaExceededError",

@@ -17,6 +17,14 @@ __all__ = ["UnknownProviderError", "connect", "known_prefixes"]
 # prefix -> "module:function" building the port from (model, **options).
 _FACTORIES: dict[str, str] = {
     "scripted": "llmport.adapters.scripted:from_model_string",
+    "anthropic": "llmport.adapters.anthropic.adapter:from_model_string",
+    "openai": "llmport.adapters.openai_chat:from_model_string",
+    "groq": "llmport.adapters.openai_chat:groq",
+    "deepseek": "llmport.adapters.openai_chat:deepseek",
+    "openrouter": "llmport.adapters.openai_chat:openrouter",
+    "mistral": "llmport.adapters.openai_chat:mistral",
+    "xai": "llmport.adapters.openai_chat:xai",
+    "together": "llmport.adapters.openai_chat:together",
     "local": "llmport.adapters.local:from_model_string",
 }
 

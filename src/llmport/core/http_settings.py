@@ -1,0 +1,66 @@
+"""The settings of the HTTP shell: time limits, size limits and the framing of a body.
+
+Kept apart from ``core/http.py`` (which re-exports them) so the shell module stays about the
+request's life, not its configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal, Protocol
+
+from llmport.core.ndjson import NDJSONFramer
+from llmport.core.sse import DEFAULT_MAX_EVENT_BYTES, Frame, SSEFramer
+
+__all__ = ["DEFAULT_MAX_STREAM_BYTES", "Framer", "Framing", "Limits", "Timeouts", "make_framer"]
+
+DEFAULT_MAX_STREAM_BYTES: Final = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds; ``deadline`` (None: no total limit) bounds the whole request, retries included."""
+
+    connect: float = 5.0
+    first_event: float = 600.0
+    idle: float = 120.0
+    deadline: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "first_event", "idle"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"timeout {name} must be > 0")
+        if self.deadline is not None and self.deadline <= 0:
+            raise ValueError("deadline must be > 0 (or None)")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Size limits of a response, in bytes."""
+
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES
+    max_error_body_bytes: int = 64 * 1024
+
+
+class Framer(Protocol):
+    """Cuts a body into frames: SSE events, NDJSON lines (later: Gemini's JSON array)."""
+
+    def feed(self, chunk: bytes) -> list[Frame]: ...
+
+    def close(self) -> list[Frame]: ...
+
+
+Framing = Literal["sse", "ndjson"] | Callable[[int], Framer]
+"""``"sse"``, ``"ndjson"``, or a factory ``(max_event_bytes) -> Framer``."""
+
+
+def make_framer(framing: Framing, max_event_bytes: int) -> Framer:
+    if framing == "sse":
+        return SSEFramer(max_event_bytes=max_event_bytes)
+    if framing == "ndjson":
+        return NDJSONFramer(max_event_bytes=max_event_bytes)
+    if callable(framing):
+        return framing(max_event_bytes)
+    raise ValueError(f"unknown framing {framing!r}")
