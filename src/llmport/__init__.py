@@ -63,8 +63,8 @@ from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
 if _typing.TYPE_CHECKING:
     from llmport.adapters.anthropic import AnthropicAdapter
-    from llmport.adapters.openai_chat import OpenAIChatAdapter
     from llmport.adapters.local import LocalLlamaAdapter
+    from llmport.adapters.openai_chat import OpenAIChatAdapter
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
     from llmport.agent.events import (
