@@ -265,3 +265,18 @@ async def test_text_deltas_rebuild_the_message_exactly() -> None:
                 assert not isinstance(event, ToolCallDelta)
     assert done is not None
     assert "".join(texts) == done.message.text
+
+
+async def test_a_llama_cpp_failure_is_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmport import ServerError
+    from llmport.adapters.local import engine
+
+    def broken(self: object, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("llama_decode returned -1")
+
+    monkeypatch.setattr(engine._Turn, "answer", broken)
+    outcome = await check_port(port(), [UserMessage("Hi")])
+    assert isinstance(outcome.error, ServerError)
+    assert "llama.cpp failed" in str(outcome.error)
+    assert outcome.error.retryable is False
+    await wait_no_generation()

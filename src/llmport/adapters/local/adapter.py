@@ -52,7 +52,17 @@ class _Prepared:
 
 
 class LocalLlamaAdapter:
-    """A streaming chat model running in this process."""
+    """A streaming chat model running in this process.
+
+    ``model_path``: a GGUF file (default: the embedded SmolLM2-135M-Instruct). ``n_ctx``:
+    context size in tokens. ``n_threads``: generation threads (default: half the CPUs, at most
+    4). ``max_tokens``: output budget per turn (``LENGTH`` when spent). ``temperature`` (0 is
+    greedy and deterministic), ``top_k``, ``top_p``, ``repeat_penalty``, ``seed``: sampling.
+    ``tool_choice``: ``"auto"``, ``"required"``, ``"none"`` or a tool's name. ``tool_bias``:
+    log-odds added to calling a tool in the automatic choice. ``system``: the system prompt when
+    the conversation has none. ``examples``: show the model example exchanges in automatic
+    choice (see ``template``).
+    """
 
     provider = PROVIDER
 

@@ -35,6 +35,7 @@ from llmport.adapters.local.grammar import arguments_grammar, name_grammar
 from llmport.adapters.local.model import LoadedModel
 from llmport.adapters.local.template import TOOL_CALL_PREFIX, arguments_prefix, json_name
 from llmport.core.raw import END, Finish, RawEvent
+from llmport.domain.errors import ServerError
 from llmport.domain.events import FinishReason, TextDelta, ToolCallDelta, Usage
 from llmport.domain.tools import ToolDefinition
 
@@ -310,8 +311,17 @@ def run_turn(
     emit: Emit,
     stop: threading.Event,
 ) -> None:
-    """Generate one turn (in the worker thread), holding the model's lock throughout."""
+    """Generate one turn (in the worker thread), holding the model's lock throughout.
+
+    A failure inside llama.cpp (it raises ``RuntimeError`` when a decode fails) is the model
+    runtime failing, reported as a non-retryable ``ServerError``.
+    """
     with model.lock:
         if stop.is_set():
             return
-        _Turn(model, plan, sampling, emit, stop).run()
+        try:
+            _Turn(model, plan, sampling, emit, stop).run()
+        except RuntimeError as error:
+            raise ServerError(
+                f"llama.cpp failed during generation: {error}", provider="local", retryable=False
+            ) from error
