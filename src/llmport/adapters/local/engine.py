@@ -214,6 +214,9 @@ class _Turn:
 
         budget = self.sampling.max_tokens
         tokens = list(self.plan.prompt)
+        if first is not None and self.model.is_end(first):
+            self.finish(_Stop.END)  # the model's answer is to say nothing
+            return
         if first is not None:
             self.output_tokens += 1
             on_bytes(self.model.piece(first))
@@ -274,7 +277,10 @@ class _Turn:
         probs = np.exp(logits - top)
         call_mass = float(probs[opens_call].sum())
         answer_mass = float(probs.sum()) - call_mass
-        if call_mass > 0 and math.log(call_mass) - math.log(answer_mass) + self.plan.tool_bias > 0:
+        if call_mass > 0 and (
+            answer_mass <= 0
+            or math.log(call_mass) - math.log(answer_mass) + self.plan.tool_bias > 0
+        ):
             return None
         logits[opens_call] = -np.inf
         s = self.sampling
