@@ -46,7 +46,7 @@ json_values = st.recursive(
 json_objects = st.dictionaries(texts, json_values, max_size=4)
 
 image_parts = st.one_of(
-    st.builds(ImagePart, url=st.text(min_size=1, max_size=30)),
+    st.builds(ImagePart, url=st.text(min_size=1, max_size=30).filter(lambda u: u.strip() != "")),
     st.builds(ImagePart, data=texts, media_type=st.sampled_from(["image/png", "image/jpeg"])),
 )
 user_parts = st.one_of(st.builds(TextPart, texts), image_parts)
