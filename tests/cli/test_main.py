@@ -71,9 +71,11 @@ def test_a_missing_api_key_names_the_variable_to_set(cli_env: dict[str, str]) ->
     assert len(lines) == 1
     assert done.returncode == 2
     assert "OPENAI_API_KEY" in lines[0]
-    gemini = llmport(cli_env, "run", "--model", "gemini:gemini-2.0-flash", "hi")
-    assert gemini.returncode == 2
-    assert "GOOGLE_API_KEY or GEMINI_API_KEY" in gemini.stderr
+    assert "or use --model local" in lines[0]
+    anthropic = llmport(cli_env, "run", "--model", "anthropic:claude-sonnet-4-5", "hi")
+    assert anthropic.returncode == 2
+    assert "ANTHROPIC_API_KEY" in anthropic.stderr
+    assert len(anthropic.stderr.strip().splitlines()) == 1
 
 
 def test_an_unknown_builtin_tool_lists_the_available_ones(cli_env: dict[str, str]) -> None:

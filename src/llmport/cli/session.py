@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from llmport.agent.errors import AgentError
 from llmport.agent.events import (
@@ -31,22 +30,13 @@ from llmport.agent.tools import Tool
 from llmport.cli.builtin_tools import BUILTIN_TOOLS
 from llmport.cli.render import Renderer, usage_text
 from llmport.cli.store import RunStore
-from llmport.connect import UnknownProviderError, connect, known_prefixes
-from llmport.domain.errors import LlmError
+from llmport.connect import UnknownProviderError, connect
+from llmport.domain.errors import AuthenticationError, LlmError
 from llmport.domain.events import Usage
 from llmport.domain.messages import AgentMessage, AssistantMessage
 from llmport.ports import LlmCompletionPort
 
 __all__ = ["CliError", "Exchange", "build_port", "exchange", "load_tools"]
-
-# Providers whose adapter needs an API key, and the environment variables that hold it.
-_KEY_VARIABLES: Final[dict[str, tuple[str, ...]]] = {
-    "openai": ("OPENAI_API_KEY",),
-    "openai-responses": ("OPENAI_API_KEY",),
-    "anthropic": ("ANTHROPIC_API_KEY",),
-    "gemini": ("GOOGLE_API_KEY", "GEMINI_API_KEY"),
-}
-
 
 class CliError(Exception):
     """A problem the user fixes in the command or environment; ``code`` is the exit code."""
@@ -58,23 +48,16 @@ class CliError(Exception):
 
 
 def build_port(model: str) -> LlmCompletionPort:
-    """``connect(model)``, with the CLI's clear errors for a missing key or unknown prefix."""
-    prefix = model.partition(":")[0].strip().lower()
-    variables = _KEY_VARIABLES.get(prefix, ())
-    if variables and not any(os.environ.get(v) for v in variables):
-        raise CliError(
-            f"no API key for {prefix!r}: set {' or '.join(variables)} "
-            "(or use --model local, which needs none)"
-        )
-    if prefix not in known_prefixes():
-        raise CliError(
-            f"unknown model prefix {prefix!r} in {model!r}; "
-            f"known prefixes: {', '.join(known_prefixes())}"
-        )
+    """``connect(model)``, its failures turned into the CLI's one-line errors.
+
+    The adapters themselves say which environment variable a missing key lives in.
+    """
     try:
         return connect(model)
-    except UnknownProviderError as error:  # pragma: no cover - checked above
+    except UnknownProviderError as error:
         raise CliError(str(error)) from None
+    except AuthenticationError as error:
+        raise CliError(f"{error.message} (or use --model local, which needs none)") from None
     except (LlmError, ValueError) as error:  # a missing model file, llama.cpp not installed ...
         raise CliError(getattr(error, "message", str(error))) from None
 
