@@ -35,6 +35,7 @@ from llmport.adapters.openai_compat import (
 )
 from llmport.core.guard import GuardedStream, guard
 from llmport.core.http import HttpShell, Limits, Timeouts
+from llmport.core.http_settings import check_base_url
 from llmport.core.retry import RetryPolicy
 from llmport.core.secrets import Secret
 from llmport.domain.errors import AuthenticationError
@@ -66,17 +67,6 @@ PRESETS: Final[dict[str, Preset]] = {
     "xai": Preset("xai", "https://api.x.ai/v1", "XAI_API_KEY"),
     "together": Preset("together", "https://api.together.xyz/v1", "TOGETHER_API_KEY"),
 }
-
-
-def _check_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"base_url must be an http(s) URL, got {parts.scheme or 'no'} scheme")
-    if parts.username or parts.password:
-        raise ValueError("base_url must not contain credentials; pass api_key= instead")
-    if parts.query or parts.fragment:
-        raise ValueError("base_url must not carry a query or fragment (keys go in headers)")
-    return base_url.rstrip("/")
 
 
 class OpenAIChatAdapter:
@@ -118,7 +108,7 @@ class OpenAIChatAdapter:
         self.provider = spec.provider
         if base_url is None and preset == "openai":
             base_url = os.environ.get("OPENAI_BASE_URL") or None
-        self.base_url = _check_base_url(base_url or spec.base_url)
+        self.base_url = check_base_url(base_url or spec.base_url)
         key = api_key if api_key is not None else os.environ.get(spec.api_key_env)
         custom_server = preset == "openai" and urlsplit(self.base_url).hostname != "api.openai.com"
         if not key and not custom_server:

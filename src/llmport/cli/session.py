@@ -38,6 +38,7 @@ from llmport.ports import LlmCompletionPort
 
 __all__ = ["CliError", "Exchange", "build_port", "exchange", "load_tools"]
 
+
 class CliError(Exception):
     """A problem the user fixes in the command or environment; ``code`` is the exit code."""
 

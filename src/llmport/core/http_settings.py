@@ -1,4 +1,4 @@
-"""The settings of the HTTP shell: time limits, size limits and the framing of a body.
+"""The settings of the HTTP shell: base URL, time limits, size limits and the framing of a body.
 
 Kept apart from ``core/http.py`` (which re-exports them) so the shell module stays about the
 request's life, not its configuration.
@@ -9,13 +9,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
+from urllib.parse import urlsplit
 
 from llmport.core.ndjson import NDJSONFramer
 from llmport.core.sse import DEFAULT_MAX_EVENT_BYTES, Frame, SSEFramer
 
-__all__ = ["DEFAULT_MAX_STREAM_BYTES", "Framer", "Framing", "Limits", "Timeouts", "make_framer"]
+__all__ = [
+    "DEFAULT_MAX_STREAM_BYTES",
+    "Framer",
+    "Framing",
+    "Limits",
+    "Timeouts",
+    "check_base_url",
+    "make_framer",
+]
 
 DEFAULT_MAX_STREAM_BYTES: Final = 256 * 1024 * 1024
+
+
+def check_base_url(base_url: str) -> str:
+    """``base_url`` without its trailing slash, or ``ValueError`` for one unsafe to send keys to.
+
+    Only http(s); no credentials in the URL (they would leak into error messages and logs);
+    no query or fragment (keys go in headers, never in URLs).
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"base_url must be an http(s) URL, got {parts.scheme or 'no'} scheme")
+    if parts.username or parts.password:
+        raise ValueError("base_url must not contain credentials; pass api_key= instead")
+    if parts.query or parts.fragment:
+        raise ValueError("base_url must not carry a query or fragment (keys go in headers)")
+    return base_url.rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)

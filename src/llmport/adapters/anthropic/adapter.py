@@ -19,7 +19,6 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,6 +33,7 @@ from llmport.adapters.anthropic.encode import (
 from llmport.adapters.anthropic.errors import map_http_error
 from llmport.core.guard import GuardedStream, guard
 from llmport.core.http import HttpShell, Limits, Timeouts
+from llmport.core.http_settings import check_base_url
 from llmport.core.retry import RetryPolicy
 from llmport.core.secrets import Secret
 from llmport.domain.errors import AuthenticationError
@@ -49,17 +49,6 @@ KEY_VARIABLE: Final = "ANTHROPIC_API_KEY"
 BASE_URL_VARIABLE: Final = "ANTHROPIC_BASE_URL"
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _check_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"base_url must be an http(s) URL, got {parts.scheme or 'no'} scheme")
-    if parts.username or parts.password:
-        raise ValueError("base_url must not contain credentials; pass api_key= instead")
-    if parts.query or parts.fragment:
-        raise ValueError("base_url must not carry a query or fragment (keys go in headers)")
-    return base_url.rstrip("/")
 
 
 class AnthropicAdapter:
@@ -127,7 +116,7 @@ class AnthropicAdapter:
             extra_body=dict(extra_body or {}),
         )
         root = base_url or os.environ.get(BASE_URL_VARIABLE) or DEFAULT_BASE_URL
-        self.base_url = _check_base_url(root)
+        self.base_url = check_base_url(root)
         self.url = f"{self.base_url}/v1/messages"
         headers = {"anthropic-version": anthropic_version, "content-type": "application/json"}
         if anthropic_beta:
