@@ -315,3 +315,52 @@ async def test_in_band_overloaded_after_text_is_not_retried(
     assert error.after_output
     assert len(server.requests) == 1
     assert error.error_category.value == "overloaded"
+
+
+async def test_break_without_aclose_releases_the_connection_when_dropped(
+    server: FakeServer, client: httpx.AsyncClient
+) -> None:
+    # RELIABILITY 32: a consumer that just `break`s and drops the stream (no `async with`)
+    # must not leave the connection open, nor trigger "async generator ignored GeneratorExit".
+    import gc
+
+    server.add(Reply(body=text_chunks(5, done=False), end="stall"))
+    port = adapter(server, client)
+
+    async def read_two() -> int:
+        stream = await port.chat_stream([UserMessage("hi")], [])
+        seen = 0
+        async for _ in stream:
+            seen += 1
+            if seen == 2:
+                break
+        return seen
+
+    assert await read_two() == 2
+    gc.collect()
+    for _ in range(20):  # the finaliser's aclose runs on the loop
+        await asyncio.sleep(0.01)
+    waited = await server.wait_all_closed(1.0)
+    assert waited < 1.0
+    assert pool_size(client) == 0
+
+
+async def test_cancel_during_retry_sleep_is_prompt_and_closes_everything(
+    server: FakeServer, client: httpx.AsyncClient
+) -> None:
+    # RELIABILITY 33: the caller cancels while the shell sleeps before a retry.
+    server.add(Reply(status=529, headers={"retry-after": "30"}), Reply(body=text_chunks(1)))
+    port = OpenAIChatAdapter("m", api_key=SENTINEL, base_url=server.url + "/v1", http_client=client)
+    task = asyncio.create_task(port.chat_stream([UserMessage("hi")], []))
+    while len(server.requests) < 1:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # now in the 30 s retry sleep
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 0.5
+    assert len(server.requests) == 1
+    # The 529's connection may stay in the pool for reuse, but no request is in flight.
+    pool = client._transport._pool  # type: ignore[attr-defined]
+    assert all(connection.is_idle() for connection in pool.connections)

@@ -24,8 +24,10 @@ dispatch, not an async generator.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -58,6 +60,7 @@ class GuardedStream:
         "_emitted",
         "_finish",
         "_info",
+        "_loop",
         "_provider",
         "_source",
         "_source_closed",
@@ -82,6 +85,10 @@ class GuardedStream:
         self._terminated = False
         self._closed_by_caller = False
         self._source_closed = False
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
 
     @property
     def provider(self) -> str:
@@ -217,6 +224,19 @@ class GuardedStream:
         if aclose is not None:
             await aclose()
 
+    def __del__(self) -> None:
+        # A consumer that `break`s out of `async for` without `async with` and drops the stream
+        # must not leak the response: close the source on the loop, as asyncio does for async
+        # generators (whose own finaliser already handles them, so they are left to it).
+        if self._source_closed or self._loop is None or inspect.isasyncgen(self._source):
+            return
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is None or self._loop.is_closed():
+            return
+        self._source_closed = True
+        with contextlib.suppress(RuntimeError):  # the loop is shutting down
+            self._loop.call_soon_threadsafe(_close_in_background, aclose)
+
     async def aclose(self) -> None:
         """Close the stream and its response now. Idempotent; never raises for a closed one.
 
@@ -241,6 +261,19 @@ class GuardedStream:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+_BACKGROUND_CLOSES: set[asyncio.Task[None]] = set()
+
+
+def _close_in_background(aclose: Callable[[], Awaitable[object]]) -> None:
+    async def close_quietly() -> None:
+        with contextlib.suppress(Exception):
+            await aclose()
+
+    task = asyncio.ensure_future(close_quietly())
+    _BACKGROUND_CLOSES.add(task)  # keep it alive until it ran
+    task.add_done_callback(_BACKGROUND_CLOSES.discard)
 
 
 def guard(
