@@ -417,3 +417,27 @@ def test_agent_rejects_nonsense_limits() -> None:
         Agent(port, max_parallel_tools=0)
     with pytest.raises(ValueError, match="loop_limit"):
         Agent(port, loop_limit=1)
+
+
+async def test_leaving_agent_stream_while_tools_run_cancels_them_before_it_returns() -> None:
+    cancelled = asyncio.Event()
+
+    @tool
+    async def wait() -> str:
+        """Waits forever."""
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "no"
+
+    port = ScriptedAdapter([call_turn(("wait", {})), ScriptedTurn.text("never")])
+    before = set(asyncio.all_tasks())
+    async with Agent(port, tools=[wait], tool_timeout=None).stream("go") as events:
+        async for event in events:
+            if isinstance(event, ToolCallStarted):
+                break
+    # Cancelled by the time the block is left, not later by the garbage collector.
+    assert cancelled.is_set()
+    assert set(asyncio.all_tasks()) - before == set()

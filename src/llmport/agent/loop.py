@@ -26,7 +26,8 @@ import asyncio
 import inspect
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeAlias
@@ -223,15 +224,17 @@ class Agent:
             # Results go back in call order, exactly one per call, whatever order they finish in.
             position = {id(call): i for i, call in enumerate(calls)}
             results: list[ToolMessage | None] = [None] * len(calls)
-            async for tool_event in self._run_tools(calls, turns):
-                if isinstance(tool_event, ToolCallFinished):
-                    results[position[id(tool_event.call)]] = tool_event.result
-                yield tool_event
+            # aclosing: leaving the run mid-batch cancels the tools now, not at garbage collection.
+            async with aclosing(self._run_tools(calls, turns)) as tool_events:
+                async for tool_event in tool_events:
+                    if isinstance(tool_event, ToolCallFinished):
+                        results[position[id(tool_event.call)]] = tool_event.result
+                    yield tool_event
             transcript.extend(r for r in results if r is not None)
 
     async def _run_tools(
         self, calls: Sequence[ToolCall], turn: int
-    ) -> AsyncIterator[ToolCallStarted | ToolCallFinished]:
+    ) -> AsyncGenerator[ToolCallStarted | ToolCallFinished, None]:
         """Run a batch concurrently (bounded); yield each call's start and finish."""
         limit = asyncio.Semaphore(self.max_parallel_tools)
         events: asyncio.Queue[ToolCallStarted | ToolCallFinished] = asyncio.Queue()
