@@ -441,3 +441,53 @@ async def test_leaving_agent_stream_while_tools_run_cancels_them_before_it_retur
     # Cancelled by the time the block is left, not later by the garbage collector.
     assert cancelled.is_set()
     assert set(asyncio.all_tasks()) - before == set()
+
+
+async def test_a_tool_that_raises_cancelled_error_itself_is_an_error_result() -> None:
+    @tool
+    async def quits() -> str:
+        """Raises CancelledError without being cancelled."""
+        raise asyncio.CancelledError
+
+    port = ScriptedAdapter(
+        [call_turn(("quits", {}), ("add", {"a": 1, "b": 2})), ScriptedTurn.text("ok")]
+    )
+    result = await asyncio.wait_for(Agent(port, tools=[quits, add]).run("go"), 5)
+    assert result.text == "ok"
+    first, second = (m for m in result.transcript if isinstance(m, ToolMessage))
+    assert first.is_error and first.content.startswith("CancelledError")
+    assert second.content == "3"
+
+
+async def test_a_timeout_error_raised_by_the_tool_itself_is_not_reported_as_a_tool_timeout() -> (
+    None
+):
+    @tool
+    def fetch() -> str:
+        """Fails with its own timeout."""
+        raise TimeoutError("connect timed out")
+
+    for agent_timeout in (None, 30.0):
+        port = ScriptedAdapter([call_turn(("fetch", {})), ScriptedTurn.text("ok")])
+        result = await Agent(port, tools=[fetch], tool_timeout=agent_timeout).run("go")
+        message = result.transcript[2]
+        assert isinstance(message, ToolMessage) and message.is_error
+        assert message.content == "TimeoutError: connect timed out"
+
+
+async def test_an_executor_that_raises_cancelled_error_or_timeout_error_gives_error_results() -> (
+    None
+):
+    class Breaking:
+        def list_tools(self) -> list[Any]:
+            return []
+
+        async def execute(self, call: Any) -> ToolMessage:
+            if call.name == "cancel":
+                raise asyncio.CancelledError
+            raise TimeoutError
+
+    port = ScriptedAdapter([call_turn(("cancel", {}), ("timeout", {})), ScriptedTurn.text("ok")])
+    result = await asyncio.wait_for(Agent(port, tools=Breaking()).run("go"), 5)
+    contents = [m.content for m in result.transcript if isinstance(m, ToolMessage)]
+    assert contents == ["CancelledError", "TimeoutError"]

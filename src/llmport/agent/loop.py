@@ -49,7 +49,7 @@ from llmport.agent.events import (
     TurnFinished,
 )
 from llmport.agent.output import MAX_ERROR_CHARS, cap
-from llmport.agent.tools import Tool, ToolRegistry
+from llmport.agent.tools import Tool, ToolRegistry, cancelling, short_error, timeout_text
 from llmport.domain.errors import LlmError, StreamTruncatedError
 from llmport.domain.events import (
     Done,
@@ -259,6 +259,7 @@ class Agent:
 
     async def _execute(self, call: ToolCall) -> ToolMessage:
         """One call's result; every failure is an error result."""
+        scope: asyncio.Timeout | None = None
         try:
             if self.approve is not None:
                 verdict = self.approve(call)
@@ -266,17 +267,19 @@ class Agent:
                     verdict = await verdict
                 if not verdict:
                     return _error(call, f"the call to {call.name!r} was not approved")
-            if self.tool_timeout is None:
+            scope = asyncio.timeout(self.tool_timeout)
+            async with scope:
                 result = await self.tools.execute(call)
-            else:
-                async with asyncio.timeout(self.tool_timeout):
-                    result = await self.tools.execute(call)
-        except TimeoutError:
-            return _error(
-                call, f"ToolTimeout: {call.name!r} did not finish within {self.tool_timeout:g} s"
-            )
+        except TimeoutError as error:
+            if scope is None or not scope.expired():  # raised by the executor itself
+                return _error(call, short_error(error))
+            return _error(call, timeout_text(call, self.tool_timeout))
+        except asyncio.CancelledError as error:
+            if cancelling():  # the run is being cancelled: so are its tools
+                raise
+            return _error(call, short_error(error))  # not cancelled: it would hang the batch
         except Exception as error:  # an executor that breaks its own contract
-            return _error(call, f"{type(error).__name__}: {error}")
+            return _error(call, short_error(error))
         if result.tool_call_id != call.id:
             result = ToolMessage(call.id, result.content, result.is_error, result.name)
         return ToolMessage(call.id, cap(result.content), result.is_error, call.name)

@@ -23,7 +23,15 @@ from llmport.agent.output import MAX_ERROR_CHARS, ToolOutputError, cap, serializ
 from llmport.domain.messages import ToolCall, ToolMessage
 from llmport.domain.tools import ToolDefinition
 
-__all__ = ["Tool", "ToolArgumentsError", "ToolRegistry", "tool"]
+__all__ = [
+    "Tool",
+    "ToolArgumentsError",
+    "ToolRegistry",
+    "cancelling",
+    "short_error",
+    "timeout_text",
+    "tool",
+]
 
 _SECTION = re.compile(
     r"^\s*(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Examples?|Notes?):\s*$"
@@ -206,7 +214,17 @@ def tool(
     return decorate
 
 
-def _short(error: BaseException) -> str:
+def cancelling() -> bool:
+    """Whether the current task is being cancelled (not a tool raising ``CancelledError``)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def timeout_text(call: ToolCall, seconds: float | None) -> str:
+    return f"ToolTimeout: {call.name!r} did not finish within {seconds:g} s"
+
+
+def short_error(error: BaseException) -> str:
     text = str(error).strip()
     return cap(f"{type(error).__name__}: {text}" if text else type(error).__name__, MAX_ERROR_CHARS)
 
@@ -245,23 +263,25 @@ class ToolRegistry:
         if found is None:
             available = ", ".join(sorted(self._tools)) or "none"
             return self._error(call, f"unknown tool {call.name!r}; available: {available}")
+        scope = asyncio.timeout(found.timeout)
         try:
-            if found.timeout is not None:
-                async with asyncio.timeout(found.timeout):
-                    value = await found.invoke(call.arguments)
-            else:
+            async with scope:
                 value = await found.invoke(call.arguments)
             return ToolMessage(call.id, serialize_output(value), name=call.name)
         except ToolArgumentsError as error:
             return self._error(call, f"invalid arguments for {call.name!r}: {error}")
-        except TimeoutError:
-            return self._error(
-                call, f"ToolTimeout: {call.name!r} did not finish within {found.timeout:g} s"
-            )
+        except TimeoutError as error:
+            if not scope.expired():  # the tool's own TimeoutError (a socket, a lock ...)
+                return self._error(call, short_error(error))
+            return self._error(call, timeout_text(call, found.timeout))
         except ToolOutputError as error:
             return self._error(call, f"ToolOutputError: {error}")
+        except asyncio.CancelledError as error:
+            if cancelling():
+                raise
+            return self._error(call, short_error(error))
         except Exception as error:
-            return self._error(call, _short(error))
+            return self._error(call, short_error(error))
 
     @staticmethod
     def _error(call: ToolCall, text: str) -> ToolMessage:
