@@ -491,3 +491,44 @@ async def test_an_executor_that_raises_cancelled_error_or_timeout_error_gives_er
     result = await asyncio.wait_for(Agent(port, tools=Breaking()).run("go"), 5)
     contents = [m.content for m in result.transcript if isinstance(m, ToolMessage)]
     assert contents == ["CancelledError", "TimeoutError"]
+
+
+class _RawFailingPort:
+    """A third-party port that breaks the contract: it raises its library's own exceptions."""
+
+    def __init__(self, *, at_start: bool) -> None:
+        self.at_start = at_start
+
+    async def chat_stream(self, messages: Any, tools: Any) -> Any:
+        if self.at_start:
+            raise ConnectionResetError("peer reset")
+        inner = ScriptedAdapter([ScriptedTurn.text("never used")])
+        stream = await inner.chat_stream(messages, tools)
+
+        class Breaks:
+            async def __aenter__(self) -> Any:
+                return self
+
+            async def __aexit__(self, *exc: object) -> None:
+                await stream.aclose()
+
+            def __aiter__(self) -> Any:
+                return self
+
+            async def __anext__(self) -> Any:
+                raise KeyError("choices")
+
+            async def aclose(self) -> None:
+                await stream.aclose()
+
+        return Breaks()
+
+
+@pytest.mark.parametrize("at_start", [True, False])
+async def test_a_port_raising_a_raw_exception_is_still_agent_internal(at_start: bool) -> None:
+    with pytest.raises(AgentError.Internal) as caught:
+        await Agent(_RawFailingPort(at_start=at_start)).run("hi")
+    cause = caught.value.__cause__
+    assert isinstance(cause, ConnectionResetError if at_start else KeyError)
+    assert "broke its contract" in caught.value.message
+    assert [m.role for m in caught.value.transcript] == ["user"]

@@ -10,9 +10,9 @@ What it guarantees:
 - tool calls of a turn that did not end in ``TOOL_CALLS`` (cut by ``LENGTH``, malformed ...) are
   never executed: the run ends with ``AgentError.IncompleteToolCalls``;
 - a port failure ends the run with ``AgentError.Internal`` (the typed ``LlmError`` is its
-  ``__cause__``); ``max_turns`` ends it with ``AgentError.MaxTurnsExceeded``; the same tool batch
-  ``loop_limit`` times in a row with ``AgentError.LoopDetected``; every error keeps the partial
-  transcript and usage;
+  ``__cause__``; a port that raises anything else is wrapped the same way); ``max_turns``
+  ends it with ``AgentError.MaxTurnsExceeded``; the same tool batch ``loop_limit`` times in a
+  row with ``AgentError.LoopDetected``; every error keeps the partial transcript and usage;
 - cancelling the run (task cancellation, leaving ``agent.stream``) cancels running tools and
   closes the model stream. Sync tools run in threads and cannot be killed; they are abandoned.
 
@@ -184,6 +184,11 @@ class Agent:
                             done = event
             except LlmError as error:
                 raise fail(AgentInternalError, f"the model failed: {error}") from error
+            except Exception as error:  # a port that breaks the contract (only LlmError)
+                raise fail(
+                    AgentInternalError,
+                    f"the model port broke its contract: {type(error).__name__}: {error}",
+                ) from error
             if done is None:
                 cause = StreamTruncatedError("the model stream ended without Done")
                 raise fail(AgentInternalError, str(cause)) from cause
