@@ -13,13 +13,12 @@ API key, unknown tool), 130 interrupted by Ctrl-C (the partial run is logged).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from typing import Final
 
 from llmport.cli.render import Renderer, make_renderer
-from llmport.cli.session import CliError, build_port, exchange, load_tools
+from llmport.cli.session import CliError, build_port, exchange, load_tools, new_runner
 from llmport.cli.store import RunStore
 
 __all__ = ["build_parser", "main"]
@@ -90,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     tools = load_tools(args.tool, args.tools)
     port = build_port(args.model)
     store = _store(args.no_log)
-    with asyncio.Runner() as runner:
+    with new_runner() as runner:
         try:
             runner.run(
                 exchange(
@@ -129,7 +128,7 @@ def _chat(args: argparse.Namespace) -> int:
         conversation = last.conversation
         renderer.notice(f"continuing the conversation of run {last.id} ({len(history)} messages)")
     renderer.notice("type /exit or Ctrl-D to leave, /reset to start over")
-    with asyncio.Runner() as runner:
+    with new_runner() as runner:
         while True:
             try:
                 line = input("> ")
