@@ -21,6 +21,7 @@ from llmport import (
     StreamTruncatedError,
     SystemMessage,
     TextDelta,
+    Tool,
     ToolCallDelta,
     ToolCallFinished,
     ToolCallStarted,
@@ -47,6 +48,24 @@ def call_turn(*calls: tuple[str, dict[str, Any]], usage: Usage | None = None) ->
 async def collect(agent: Agent, prompt: str = "go") -> list[Any]:
     async with agent.stream(prompt) as events:
         return [event async for event in events]
+
+
+def waits_forever(cancelled: asyncio.Event, started: asyncio.Event | None = None) -> Tool:
+    """A tool named ``wait`` that never returns and sets ``cancelled`` when cancelled."""
+
+    @tool
+    async def wait() -> str:
+        """Waits forever."""
+        if started is not None:
+            started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "unreachable"
+
+    return wait
 
 
 # --- the happy path -------------------------------------------------------------------------
@@ -155,23 +174,12 @@ async def test_tools_of_a_turn_run_concurrently_bounded_and_results_keep_call_or
 
 async def test_tool_timeout_gives_an_error_result_and_leaves_no_task_behind() -> None:
     cancelled = asyncio.Event()
-
-    @tool
-    async def hang() -> str:
-        """Never returns."""
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "unreachable"
-
-    port = ScriptedAdapter([call_turn(("hang", {})), ScriptedTurn.text("gave up")])
+    port = ScriptedAdapter([call_turn(("wait", {})), ScriptedTurn.text("gave up")])
     before = set(asyncio.all_tasks())
-    result = await Agent(port, tools=[hang], tool_timeout=0.05).run("go")
+    result = await Agent(port, tools=[waits_forever(cancelled)], tool_timeout=0.05).run("go")
     message = result.transcript[2]
     assert isinstance(message, ToolMessage) and message.is_error
-    assert message.content.startswith("ToolTimeout: 'hang' did not finish within 0.05 s")
+    assert message.content.startswith("ToolTimeout: 'wait' did not finish within 0.05 s")
     assert cancelled.is_set()
     assert set(asyncio.all_tasks()) - before == set()
 
@@ -376,18 +384,7 @@ async def test_leaving_agent_stream_mid_answer_closes_the_model_stream() -> None
 async def test_cancelling_the_run_cancels_running_tools() -> None:
     started = asyncio.Event()
     cancelled = asyncio.Event()
-
-    @tool
-    async def wait() -> str:
-        """Waits forever."""
-        started.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "no"
-
+    wait = waits_forever(cancelled, started)
     port = ScriptedAdapter([call_turn(("wait", {})), ScriptedTurn.text("never")])
     task = asyncio.create_task(Agent(port, tools=[wait], tool_timeout=None).run("go"))
     await asyncio.wait_for(started.wait(), 1)
@@ -421,17 +418,7 @@ def test_agent_rejects_nonsense_limits() -> None:
 
 async def test_leaving_agent_stream_while_tools_run_cancels_them_before_it_returns() -> None:
     cancelled = asyncio.Event()
-
-    @tool
-    async def wait() -> str:
-        """Waits forever."""
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "no"
-
+    wait = waits_forever(cancelled)
     port = ScriptedAdapter([call_turn(("wait", {})), ScriptedTurn.text("never")])
     before = set(asyncio.all_tasks())
     async with Agent(port, tools=[wait], tool_timeout=None).stream("go") as events:

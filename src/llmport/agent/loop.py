@@ -48,8 +48,15 @@ from llmport.agent.events import (
     ToolCallStarted,
     TurnFinished,
 )
-from llmport.agent.output import MAX_ERROR_CHARS, cap
-from llmport.agent.tools import Tool, ToolRegistry, cancelling, short_error, timeout_text
+from llmport.agent.output import cap
+from llmport.agent.tools import (
+    Tool,
+    ToolRegistry,
+    cancelling,
+    error_result,
+    short_error,
+    timeout_text,
+)
 from llmport.domain.errors import LlmError, StreamTruncatedError
 from llmport.domain.events import (
     Done,
@@ -271,27 +278,23 @@ class Agent:
                 if inspect.isawaitable(verdict):
                     verdict = await verdict
                 if not verdict:
-                    return _error(call, f"the call to {call.name!r} was not approved")
+                    return error_result(call, f"the call to {call.name!r} was not approved")
             scope = asyncio.timeout(self.tool_timeout)
             async with scope:
                 result = await self.tools.execute(call)
         except TimeoutError as error:
             if scope is None or not scope.expired():  # raised by the executor itself
-                return _error(call, short_error(error))
-            return _error(call, timeout_text(call, self.tool_timeout))
+                return error_result(call, short_error(error))
+            return error_result(call, timeout_text(call, self.tool_timeout))
         except asyncio.CancelledError as error:
             if cancelling():  # the run is being cancelled: so are its tools
                 raise
-            return _error(call, short_error(error))  # not cancelled: it would hang the batch
+            return error_result(call, short_error(error))  # not cancelled: it would hang the batch
         except Exception as error:  # an executor that breaks its own contract
-            return _error(call, short_error(error))
+            return error_result(call, short_error(error))
         if result.tool_call_id != call.id:
             result = ToolMessage(call.id, result.content, result.is_error, result.name)
         return ToolMessage(call.id, cap(result.content), result.is_error, call.name)
-
-
-def _error(call: ToolCall, text: str) -> ToolMessage:
-    return ToolMessage(call.id, cap(text, MAX_ERROR_CHARS), is_error=True, name=call.name)
 
 
 class AgentRun:

@@ -28,6 +28,7 @@ __all__ = [
     "ToolArgumentsError",
     "ToolRegistry",
     "cancelling",
+    "error_result",
     "short_error",
     "timeout_text",
     "tool",
@@ -220,6 +221,11 @@ def cancelling() -> bool:
     return task is not None and task.cancelling() > 0
 
 
+def error_result(call: ToolCall, text: str) -> ToolMessage:
+    """The short error result the model gets for ``call``."""
+    return ToolMessage(call.id, cap(text, MAX_ERROR_CHARS), is_error=True, name=call.name)
+
+
 def timeout_text(call: ToolCall, seconds: float | None) -> str:
     return f"ToolTimeout: {call.name!r} did not finish within {seconds:g} s"
 
@@ -262,27 +268,23 @@ class ToolRegistry:
         found = self._tools.get(call.name)
         if found is None:
             available = ", ".join(sorted(self._tools)) or "none"
-            return self._error(call, f"unknown tool {call.name!r}; available: {available}")
+            return error_result(call, f"unknown tool {call.name!r}; available: {available}")
         scope = asyncio.timeout(found.timeout)
         try:
             async with scope:
                 value = await found.invoke(call.arguments)
             return ToolMessage(call.id, serialize_output(value), name=call.name)
         except ToolArgumentsError as error:
-            return self._error(call, f"invalid arguments for {call.name!r}: {error}")
+            return error_result(call, f"invalid arguments for {call.name!r}: {error}")
         except TimeoutError as error:
             if not scope.expired():  # the tool's own TimeoutError (a socket, a lock ...)
-                return self._error(call, short_error(error))
-            return self._error(call, timeout_text(call, found.timeout))
+                return error_result(call, short_error(error))
+            return error_result(call, timeout_text(call, found.timeout))
         except ToolOutputError as error:
-            return self._error(call, f"ToolOutputError: {error}")
+            return error_result(call, f"ToolOutputError: {error}")
         except asyncio.CancelledError as error:
             if cancelling():
                 raise
-            return self._error(call, short_error(error))
+            return error_result(call, short_error(error))
         except Exception as error:
-            return self._error(call, short_error(error))
-
-    @staticmethod
-    def _error(call: ToolCall, text: str) -> ToolMessage:
-        return ToolMessage(call.id, cap(text, MAX_ERROR_CHARS), is_error=True, name=call.name)
+            return error_result(call, short_error(error))
