@@ -95,6 +95,21 @@ def test_a_model_failure_is_one_line_and_exit_code_1(cli_env: dict[str, str]) ->
     assert "error" in listing.stdout and "scripted" in listing.stdout
 
 
+@pytest.mark.parametrize("turns", ["0", "-3"])
+def test_a_max_turns_below_one_is_a_usage_error_not_a_traceback(
+    cli_env: dict[str, str], turns: str
+) -> None:
+    done = llmport(cli_env, "run", "--model", "scripted", "--max-turns", turns, "hi")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .endswith(f"argument --max-turns: must be at least 1, got {turns}")
+    )
+    assert "no runs logged yet" in llmport(cli_env, "logs").stdout  # no run left 'running'
+
+
 def test_a_json_error_is_also_an_ndjson_line(cli_env: dict[str, str]) -> None:
     done = llmport(cli_env, "run", "--json", "--model", "nosuch:x", "hi")
     assert done.returncode == 2

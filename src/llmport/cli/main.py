@@ -28,6 +28,16 @@ EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _agent_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -35,7 +45,7 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
         help="a connect() string: local (default, no key), local:PATH.gguf, openai:gpt-4o ...",
     )
     parser.add_argument("--system", help="system prompt")
-    parser.add_argument("--max-turns", type=int, default=10, help="model turns per run")
+    parser.add_argument("--max-turns", type=_at_least_one, default=10, help="model turns per run")
     parser.add_argument(
         "--tool",
         action="append",
