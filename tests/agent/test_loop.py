@@ -21,6 +21,7 @@ from llmport import (
     StreamTruncatedError,
     SystemMessage,
     TextDelta,
+    Tool,
     ToolCallDelta,
     ToolCallFinished,
     ToolCallStarted,
@@ -47,6 +48,24 @@ def call_turn(*calls: tuple[str, dict[str, Any]], usage: Usage | None = None) ->
 async def collect(agent: Agent, prompt: str = "go") -> list[Any]:
     async with agent.stream(prompt) as events:
         return [event async for event in events]
+
+
+def waits_forever(cancelled: asyncio.Event, started: asyncio.Event | None = None) -> Tool:
+    """A tool named ``wait`` that never returns and sets ``cancelled`` when cancelled."""
+
+    @tool
+    async def wait() -> str:
+        """Waits forever."""
+        if started is not None:
+            started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "unreachable"
+
+    return wait
 
 
 # --- the happy path -------------------------------------------------------------------------
@@ -155,23 +174,12 @@ async def test_tools_of_a_turn_run_concurrently_bounded_and_results_keep_call_or
 
 async def test_tool_timeout_gives_an_error_result_and_leaves_no_task_behind() -> None:
     cancelled = asyncio.Event()
-
-    @tool
-    async def hang() -> str:
-        """Never returns."""
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "unreachable"
-
-    port = ScriptedAdapter([call_turn(("hang", {})), ScriptedTurn.text("gave up")])
+    port = ScriptedAdapter([call_turn(("wait", {})), ScriptedTurn.text("gave up")])
     before = set(asyncio.all_tasks())
-    result = await Agent(port, tools=[hang], tool_timeout=0.05).run("go")
+    result = await Agent(port, tools=[waits_forever(cancelled)], tool_timeout=0.05).run("go")
     message = result.transcript[2]
     assert isinstance(message, ToolMessage) and message.is_error
-    assert message.content.startswith("ToolTimeout: 'hang' did not finish within 0.05 s")
+    assert message.content.startswith("ToolTimeout: 'wait' did not finish within 0.05 s")
     assert cancelled.is_set()
     assert set(asyncio.all_tasks()) - before == set()
 
@@ -376,18 +384,7 @@ async def test_leaving_agent_stream_mid_answer_closes_the_model_stream() -> None
 async def test_cancelling_the_run_cancels_running_tools() -> None:
     started = asyncio.Event()
     cancelled = asyncio.Event()
-
-    @tool
-    async def wait() -> str:
-        """Waits forever."""
-        started.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "no"
-
+    wait = waits_forever(cancelled, started)
     port = ScriptedAdapter([call_turn(("wait", {})), ScriptedTurn.text("never")])
     task = asyncio.create_task(Agent(port, tools=[wait], tool_timeout=None).run("go"))
     await asyncio.wait_for(started.wait(), 1)
@@ -417,3 +414,108 @@ def test_agent_rejects_nonsense_limits() -> None:
         Agent(port, max_parallel_tools=0)
     with pytest.raises(ValueError, match="loop_limit"):
         Agent(port, loop_limit=1)
+
+
+async def test_leaving_agent_stream_while_tools_run_cancels_them_before_it_returns() -> None:
+    cancelled = asyncio.Event()
+    wait = waits_forever(cancelled)
+    port = ScriptedAdapter([call_turn(("wait", {})), ScriptedTurn.text("never")])
+    before = set(asyncio.all_tasks())
+    async with Agent(port, tools=[wait], tool_timeout=None).stream("go") as events:
+        async for event in events:
+            if isinstance(event, ToolCallStarted):
+                break
+    # Cancelled by the time the block is left, not later by the garbage collector.
+    assert cancelled.is_set()
+    assert set(asyncio.all_tasks()) - before == set()
+
+
+async def test_a_tool_that_raises_cancelled_error_itself_is_an_error_result() -> None:
+    @tool
+    async def quits() -> str:
+        """Raises CancelledError without being cancelled."""
+        raise asyncio.CancelledError
+
+    port = ScriptedAdapter(
+        [call_turn(("quits", {}), ("add", {"a": 1, "b": 2})), ScriptedTurn.text("ok")]
+    )
+    result = await asyncio.wait_for(Agent(port, tools=[quits, add]).run("go"), 5)
+    assert result.text == "ok"
+    first, second = (m for m in result.transcript if isinstance(m, ToolMessage))
+    assert first.is_error and first.content.startswith("CancelledError")
+    assert second.content == "3"
+
+
+async def test_a_timeout_error_raised_by_the_tool_itself_is_not_reported_as_a_tool_timeout() -> (
+    None
+):
+    @tool
+    def fetch() -> str:
+        """Fails with its own timeout."""
+        raise TimeoutError("connect timed out")
+
+    for agent_timeout in (None, 30.0):
+        port = ScriptedAdapter([call_turn(("fetch", {})), ScriptedTurn.text("ok")])
+        result = await Agent(port, tools=[fetch], tool_timeout=agent_timeout).run("go")
+        message = result.transcript[2]
+        assert isinstance(message, ToolMessage) and message.is_error
+        assert message.content == "TimeoutError: connect timed out"
+
+
+async def test_an_executor_that_raises_cancelled_error_or_timeout_error_gives_error_results() -> (
+    None
+):
+    class Breaking:
+        def list_tools(self) -> list[Any]:
+            return []
+
+        async def execute(self, call: Any) -> ToolMessage:
+            if call.name == "cancel":
+                raise asyncio.CancelledError
+            raise TimeoutError
+
+    port = ScriptedAdapter([call_turn(("cancel", {}), ("timeout", {})), ScriptedTurn.text("ok")])
+    result = await asyncio.wait_for(Agent(port, tools=Breaking()).run("go"), 5)
+    contents = [m.content for m in result.transcript if isinstance(m, ToolMessage)]
+    assert contents == ["CancelledError", "TimeoutError"]
+
+
+class _RawFailingPort:
+    """A third-party port that breaks the contract: it raises its library's own exceptions."""
+
+    def __init__(self, *, at_start: bool) -> None:
+        self.at_start = at_start
+
+    async def chat_stream(self, messages: Any, tools: Any) -> Any:
+        if self.at_start:
+            raise ConnectionResetError("peer reset")
+        inner = ScriptedAdapter([ScriptedTurn.text("never used")])
+        stream = await inner.chat_stream(messages, tools)
+
+        class Breaks:
+            async def __aenter__(self) -> Any:
+                return self
+
+            async def __aexit__(self, *exc: object) -> None:
+                await stream.aclose()
+
+            def __aiter__(self) -> Any:
+                return self
+
+            async def __anext__(self) -> Any:
+                raise KeyError("choices")
+
+            async def aclose(self) -> None:
+                await stream.aclose()
+
+        return Breaks()
+
+
+@pytest.mark.parametrize("at_start", [True, False])
+async def test_a_port_raising_a_raw_exception_is_still_agent_internal(at_start: bool) -> None:
+    with pytest.raises(AgentError.Internal) as caught:
+        await Agent(_RawFailingPort(at_start=at_start)).run("hi")
+    cause = caught.value.__cause__
+    assert isinstance(cause, ConnectionResetError if at_start else KeyError)
+    assert "broke its contract" in caught.value.message
+    assert [m.role for m in caught.value.transcript] == ["user"]

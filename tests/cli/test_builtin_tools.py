@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from llmport import ToolCall, ToolRegistry
+from llmport.cli import builtin_tools
 from llmport.cli.builtin_tools import (
     BUILTIN_TOOLS,
     MAX_FILE_BYTES,
@@ -70,6 +72,49 @@ def test_anything_but_arithmetic_is_refused(expression: str) -> None:
 def test_huge_numbers_are_refused_quickly(expression: str) -> None:
     with pytest.raises(CalculatorError, match="large|limited|finite"):
         calculate(expression)
+
+
+@pytest.mark.parametrize(
+    "expression", ["(10 ** 300) ** 10000", "9" * 290 + " ** 9999", "(-2) ** 2000", "2.5 ** 9000"]
+)
+def test_a_power_too_large_to_return_is_refused_without_computing_it(
+    expression: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[tuple[object, object]] = []
+
+    def spy(a: int | float, b: int | float) -> int | float:
+        computed.append((a, b))
+        return a**b
+
+    monkeypatch.setitem(builtin_tools._BINARY, ast.Pow, spy)
+    with pytest.raises(CalculatorError, match="too large"):
+        calculate(expression)
+    # Only the small inner powers ran: a huge one would hold the GIL for seconds.
+    assert all(b <= 300 for _, b in computed), computed
+
+
+@pytest.mark.parametrize("expression", ["(-8) ** 0.5", "(-1) ** (1 / 3)", "(-8) ** 0.5 % 2"])
+def test_a_power_with_a_complex_result_is_refused(expression: str) -> None:
+    with pytest.raises(CalculatorError, match="not a real number"):
+        calculate(expression)
+
+
+def test_round_to_an_absurd_number_of_digits_is_refused() -> None:
+    # round(7, -10**8) computes 10**(10**8) inside int.__round__: minutes with the GIL held.
+    with pytest.raises(CalculatorError, match="digits"):
+        calculate("round(7, -10**8)")
+    with pytest.raises(CalculatorError, match="digits"):
+        calculate("round(7.5, 10**9)")
+    assert calculate("round(1234.5678, -2)") == "1200"
+    assert calculate("round(2.675, 1)") == "2.7"
+
+
+def test_a_number_too_large_is_refused_even_as_a_literal() -> None:
+    with pytest.raises(CalculatorError, match="too large"):
+        calculate("9" * 400)
+    assert calculate("2 ** 0.5 * 2 ** 0.5") == "2"
+    assert calculate("0.5 ** 1000") == "9.33263618503e-302"
+    assert calculate("10 ** -3") == "0.001"
 
 
 def test_division_by_zero_and_long_input_are_clear_errors() -> None:

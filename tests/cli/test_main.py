@@ -95,6 +95,21 @@ def test_a_model_failure_is_one_line_and_exit_code_1(cli_env: dict[str, str]) ->
     assert "error" in listing.stdout and "scripted" in listing.stdout
 
 
+@pytest.mark.parametrize("turns", ["0", "-3"])
+def test_a_max_turns_below_one_is_a_usage_error_not_a_traceback(
+    cli_env: dict[str, str], turns: str
+) -> None:
+    done = llmport(cli_env, "run", "--model", "scripted", "--max-turns", turns, "hi")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .endswith(f"argument --max-turns: must be at least 1, got {turns}")
+    )
+    assert "no runs logged yet" in llmport(cli_env, "logs").stdout  # no run left 'running'
+
+
 def test_a_json_error_is_also_an_ndjson_line(cli_env: dict[str, str]) -> None:
     done = llmport(cli_env, "run", "--json", "--model", "nosuch:x", "hi")
     assert done.returncode == 2
@@ -308,3 +323,85 @@ def test_a_missing_model_file_is_a_usage_error(cli_env: dict[str, str], tmp_path
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert "nope.gguf" in line
+
+
+def test_the_cli_event_loop_does_not_wait_for_an_abandoned_tool_thread() -> None:
+    """A sync tool cannot be killed; after its timeout or Ctrl-C the command must still exit."""
+    import asyncio
+    import contextlib
+    import threading
+
+    from llmport.cli.session import new_runner
+
+    release = threading.Event()
+
+    async def abandon_a_thread() -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await asyncio.to_thread(release.wait)
+
+    finished: list[bool] = []
+
+    def command() -> None:
+        with new_runner() as runner:
+            runner.run(abandon_a_thread())
+        finished.append(True)
+
+    driver = threading.Thread(target=command, daemon=True)
+    driver.start()
+    driver.join(timeout=10)
+    try:
+        assert not driver.is_alive(), "closing the event loop waited for the tool's thread"
+        assert finished == [True]
+    finally:
+        release.set()
+
+
+@requires_local_model
+@pytest.mark.slow
+def test_ctrl_c_during_a_hung_sync_tool_still_exits_130(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    work = Path(cli_env["LLMPORT_HOME"]).parent / "work"
+    (work / "hang.py").write_text(
+        "import time\n"
+        "from llmport import tool\n\n"
+        "@tool(name='calculator')\n"
+        "def calc(expression: str) -> str:\n"
+        '    """Evaluate an arithmetic expression and return the result."""\n'
+        "    time.sleep(3600)\n"
+        "    return '0'\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llmport",
+            "run",
+            "--json",
+            "--tools",
+            "hang.py",
+            "What is 17 * 23?",
+        ],
+        env=cli_env,
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if json.loads(line)["type"] == "tool_call_started":
+            break
+    else:
+        pytest.fail("the model did not call the tool")
+    process.send_signal(signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("llmport hung after Ctrl-C, waiting for the tool's thread")
+    assert process.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err

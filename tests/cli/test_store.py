@@ -62,3 +62,24 @@ def test_recent_runs_come_newest_first_and_chats_resume(tmp_path: Path) -> None:
     assert last is not None and last.id == first and last.conversation == "conv-1"
     reopened = RunStore(tmp_path)
     assert [r.id for r in reopened.recent()] == [second, first]
+
+
+def test_continue_resumes_the_last_exchange_that_finished_not_a_failed_one(
+    tmp_path: Path,
+) -> None:
+    store = RunStore(tmp_path)
+    good = store.start(model="local", prompt="a", kind="chat", conversation="conv-1")
+    answered = [UserMessage("a"), AssistantMessage(text="A")]
+    store.finish(good, status="ok", transcript=answered)
+    # The next exchange was cut during a tool call: its transcript ends with a call that has no
+    # result, which a provider rejects ("tool_calls must be followed by tool messages").
+    cut = store.start(model="local", prompt="b", kind="chat", conversation="conv-1")
+    dangling = AssistantMessage(tool_calls=(ToolCall("c1", "clock", {}),))
+    store.finish(cut, status="interrupted", transcript=[*answered, UserMessage("b"), dangling])
+    last = store.last_conversation()
+    assert last is not None and last.id == good
+    assert last.transcript == answered
+    # A newer conversation whose only exchange failed has nothing to continue.
+    failed = store.start(model="local", prompt="c", kind="chat", conversation="conv-2")
+    store.finish(failed, status="error", transcript=[UserMessage("c")], error="boom")
+    assert store.last_conversation() is None

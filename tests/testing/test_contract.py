@@ -121,6 +121,8 @@ def done(text: str = "", reason: FinishReason = FinishReason.STOP, **kwargs: obj
         ),
         ([ToolCallDelta(0, "c", "f", "{}"), done()], "exactly when ToolCallDeltas"),
         (["not an event"], "not an LlmStreamEvent"),
+        ([ValueError("Expecting value")], "only LlmError.*ValueError: Expecting value"),
+        ([TextDelta("a"), KeyError("choices")], "only LlmError.*KeyError"),
     ],
 )
 async def test_each_broken_rule_is_named(
@@ -128,3 +130,24 @@ async def test_each_broken_rule_is_named(
 ) -> None:
     with pytest.raises(ContractViolation, match=rule):
         await check_port(FakePort(items), HI)  # type: ignore[arg-type]
+
+
+class RawErrorPort:
+    """A port whose request fails with a library's own exception instead of an LlmError."""
+
+    async def chat_stream(
+        self, messages: Sequence[object], tools: Sequence[ToolDefinition]
+    ) -> FakeStream:
+        raise ConnectionResetError("peer reset")
+
+
+async def test_a_request_failing_with_a_raw_exception_is_a_violation() -> None:
+    with pytest.raises(ContractViolation, match="only LlmError.*ConnectionResetError"):
+        await check_port(RawErrorPort(), HI)  # type: ignore[arg-type]
+
+
+async def test_an_error_after_aclose_is_a_violation() -> None:
+    # FakeStream.aclose() does nothing: the stream goes on and then fails.
+    port = FakePort([TextDelta("a"), LlmError("late", provider="p")])
+    with pytest.raises(ContractViolation, match="after aclose"):
+        await check_cancellation(port, HI, after_events=1)  # type: ignore[arg-type]

@@ -10,9 +10,9 @@ What it guarantees:
 - tool calls of a turn that did not end in ``TOOL_CALLS`` (cut by ``LENGTH``, malformed ...) are
   never executed: the run ends with ``AgentError.IncompleteToolCalls``;
 - a port failure ends the run with ``AgentError.Internal`` (the typed ``LlmError`` is its
-  ``__cause__``); ``max_turns`` ends it with ``AgentError.MaxTurnsExceeded``; the same tool batch
-  ``loop_limit`` times in a row with ``AgentError.LoopDetected``; every error keeps the partial
-  transcript and usage;
+  ``__cause__``; a port that raises anything else is wrapped the same way); ``max_turns``
+  ends it with ``AgentError.MaxTurnsExceeded``; the same tool batch ``loop_limit`` times in a
+  row with ``AgentError.LoopDetected``; every error keeps the partial transcript and usage;
 - cancelling the run (task cancellation, leaving ``agent.stream``) cancels running tools and
   closes the model stream. Sync tools run in threads and cannot be killed; they are abandoned.
 
@@ -26,7 +26,8 @@ import asyncio
 import inspect
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeAlias
@@ -47,8 +48,15 @@ from llmport.agent.events import (
     ToolCallStarted,
     TurnFinished,
 )
-from llmport.agent.output import MAX_ERROR_CHARS, cap
-from llmport.agent.tools import Tool, ToolRegistry
+from llmport.agent.output import cap
+from llmport.agent.tools import (
+    Tool,
+    ToolRegistry,
+    cancelling,
+    error_result,
+    short_error,
+    timeout_text,
+)
 from llmport.domain.errors import LlmError, StreamTruncatedError
 from llmport.domain.events import (
     Done,
@@ -183,6 +191,11 @@ class Agent:
                             done = event
             except LlmError as error:
                 raise fail(AgentInternalError, f"the model failed: {error}") from error
+            except Exception as error:  # a port that breaks the contract (only LlmError)
+                raise fail(
+                    AgentInternalError,
+                    f"the model port broke its contract: {type(error).__name__}: {error}",
+                ) from error
             if done is None:
                 cause = StreamTruncatedError("the model stream ended without Done")
                 raise fail(AgentInternalError, str(cause)) from cause
@@ -223,15 +236,17 @@ class Agent:
             # Results go back in call order, exactly one per call, whatever order they finish in.
             position = {id(call): i for i, call in enumerate(calls)}
             results: list[ToolMessage | None] = [None] * len(calls)
-            async for tool_event in self._run_tools(calls, turns):
-                if isinstance(tool_event, ToolCallFinished):
-                    results[position[id(tool_event.call)]] = tool_event.result
-                yield tool_event
+            # aclosing: leaving the run mid-batch cancels the tools now, not at garbage collection.
+            async with aclosing(self._run_tools(calls, turns)) as tool_events:
+                async for tool_event in tool_events:
+                    if isinstance(tool_event, ToolCallFinished):
+                        results[position[id(tool_event.call)]] = tool_event.result
+                    yield tool_event
             transcript.extend(r for r in results if r is not None)
 
     async def _run_tools(
         self, calls: Sequence[ToolCall], turn: int
-    ) -> AsyncIterator[ToolCallStarted | ToolCallFinished]:
+    ) -> AsyncGenerator[ToolCallStarted | ToolCallFinished, None]:
         """Run a batch concurrently (bounded); yield each call's start and finish."""
         limit = asyncio.Semaphore(self.max_parallel_tools)
         events: asyncio.Queue[ToolCallStarted | ToolCallFinished] = asyncio.Queue()
@@ -256,31 +271,30 @@ class Agent:
 
     async def _execute(self, call: ToolCall) -> ToolMessage:
         """One call's result; every failure is an error result."""
+        scope: asyncio.Timeout | None = None
         try:
             if self.approve is not None:
                 verdict = self.approve(call)
                 if inspect.isawaitable(verdict):
                     verdict = await verdict
                 if not verdict:
-                    return _error(call, f"the call to {call.name!r} was not approved")
-            if self.tool_timeout is None:
+                    return error_result(call, f"the call to {call.name!r} was not approved")
+            scope = asyncio.timeout(self.tool_timeout)
+            async with scope:
                 result = await self.tools.execute(call)
-            else:
-                async with asyncio.timeout(self.tool_timeout):
-                    result = await self.tools.execute(call)
-        except TimeoutError:
-            return _error(
-                call, f"ToolTimeout: {call.name!r} did not finish within {self.tool_timeout:g} s"
-            )
+        except TimeoutError as error:
+            if scope is None or not scope.expired():  # raised by the executor itself
+                return error_result(call, short_error(error))
+            return error_result(call, timeout_text(call, self.tool_timeout))
+        except asyncio.CancelledError as error:
+            if cancelling():  # the run is being cancelled: so are its tools
+                raise
+            return error_result(call, short_error(error))  # not cancelled: it would hang the batch
         except Exception as error:  # an executor that breaks its own contract
-            return _error(call, f"{type(error).__name__}: {error}")
+            return error_result(call, short_error(error))
         if result.tool_call_id != call.id:
             result = ToolMessage(call.id, result.content, result.is_error, result.name)
         return ToolMessage(call.id, cap(result.content), result.is_error, call.name)
-
-
-def _error(call: ToolCall, text: str) -> ToolMessage:
-    return ToolMessage(call.id, cap(text, MAX_ERROR_CHARS), is_error=True, name=call.name)
 
 
 class AgentRun:

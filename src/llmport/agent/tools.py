@@ -23,7 +23,16 @@ from llmport.agent.output import MAX_ERROR_CHARS, ToolOutputError, cap, serializ
 from llmport.domain.messages import ToolCall, ToolMessage
 from llmport.domain.tools import ToolDefinition
 
-__all__ = ["Tool", "ToolArgumentsError", "ToolRegistry", "tool"]
+__all__ = [
+    "Tool",
+    "ToolArgumentsError",
+    "ToolRegistry",
+    "cancelling",
+    "error_result",
+    "short_error",
+    "timeout_text",
+    "tool",
+]
 
 _SECTION = re.compile(
     r"^\s*(Args|Arguments|Parameters|Returns|Return|Raises|Yields|Examples?|Notes?):\s*$"
@@ -206,7 +215,22 @@ def tool(
     return decorate
 
 
-def _short(error: BaseException) -> str:
+def cancelling() -> bool:
+    """Whether the current task is being cancelled (not a tool raising ``CancelledError``)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def error_result(call: ToolCall, text: str) -> ToolMessage:
+    """The short error result the model gets for ``call``."""
+    return ToolMessage(call.id, cap(text, MAX_ERROR_CHARS), is_error=True, name=call.name)
+
+
+def timeout_text(call: ToolCall, seconds: float | None) -> str:
+    return f"ToolTimeout: {call.name!r} did not finish within {seconds:g} s"
+
+
+def short_error(error: BaseException) -> str:
     text = str(error).strip()
     return cap(f"{type(error).__name__}: {text}" if text else type(error).__name__, MAX_ERROR_CHARS)
 
@@ -244,25 +268,23 @@ class ToolRegistry:
         found = self._tools.get(call.name)
         if found is None:
             available = ", ".join(sorted(self._tools)) or "none"
-            return self._error(call, f"unknown tool {call.name!r}; available: {available}")
+            return error_result(call, f"unknown tool {call.name!r}; available: {available}")
+        scope = asyncio.timeout(found.timeout)
         try:
-            if found.timeout is not None:
-                async with asyncio.timeout(found.timeout):
-                    value = await found.invoke(call.arguments)
-            else:
+            async with scope:
                 value = await found.invoke(call.arguments)
             return ToolMessage(call.id, serialize_output(value), name=call.name)
         except ToolArgumentsError as error:
-            return self._error(call, f"invalid arguments for {call.name!r}: {error}")
-        except TimeoutError:
-            return self._error(
-                call, f"ToolTimeout: {call.name!r} did not finish within {found.timeout:g} s"
-            )
+            return error_result(call, f"invalid arguments for {call.name!r}: {error}")
+        except TimeoutError as error:
+            if not scope.expired():  # the tool's own TimeoutError (a socket, a lock ...)
+                return error_result(call, short_error(error))
+            return error_result(call, timeout_text(call, found.timeout))
         except ToolOutputError as error:
-            return self._error(call, f"ToolOutputError: {error}")
+            return error_result(call, f"ToolOutputError: {error}")
+        except asyncio.CancelledError as error:
+            if cancelling():
+                raise
+            return error_result(call, short_error(error))
         except Exception as error:
-            return self._error(call, _short(error))
-
-    @staticmethod
-    def _error(call: ToolCall, text: str) -> ToolMessage:
-        return ToolMessage(call.id, cap(text, MAX_ERROR_CHARS), is_error=True, name=call.name)
+            return error_result(call, short_error(error))

@@ -29,8 +29,18 @@ MAX_FILE_BYTES: Final = 64 * 1024
 MAX_EXPRESSION: Final = 500
 MAX_EXPONENT: Final = 10_000
 MAX_MAGNITUDE: Final = 1e300
+_MAX_DIGITS: Final = math.log10(MAX_MAGNITUDE)
+MAX_ROUND_DIGITS: Final = 300
 
 Number = int | float
+
+
+def _round(value: Number, digits: int = 0) -> Number:
+    # int.__round__ computes 10**-digits: round(7, -10**8) would hold the GIL for minutes.
+    if not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS:
+        raise ValueError(f"the number of digits must be an integer within ±{MAX_ROUND_DIGITS}")
+    return round(value, digits)
+
 
 _BINARY: Final[dict[type[ast.operator], Callable[[Number, Number], Number]]] = {
     ast.Add: operator.add,
@@ -49,7 +59,7 @@ _UNARY: Final[dict[type[ast.unaryop], Callable[[Number], Number]]] = {
 _FUNCTIONS: Final[dict[str, Callable[..., Number]]] = {
     "sqrt": math.sqrt,
     "abs": abs,
-    "round": round,
+    "round": _round,
     "min": min,
     "max": max,
     "log": math.log,
@@ -69,11 +79,21 @@ class CalculatorError(ValueError):
 
 
 def _check(value: Number) -> Number:
+    if isinstance(value, complex):  # a fractional power of a negative number
+        raise CalculatorError("the result is not a real number")
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         raise CalculatorError("the result is not a finite number")
     if abs(value) > MAX_MAGNITUDE:
         raise CalculatorError("the result is too large")
     return value
+
+
+def _check_power(base: Number, exponent: Number) -> None:
+    """Refuse a power before computing it: ``(10**300)**10000`` would hold the GIL for seconds."""
+    if abs(exponent) > MAX_EXPONENT:
+        raise CalculatorError(f"exponents are limited to {MAX_EXPONENT}")
+    if abs(base) > 1 and exponent * math.log10(abs(base)) > _MAX_DIGITS:
+        raise CalculatorError("the result is too large")
 
 
 def _evaluate(node: ast.AST) -> Number:
@@ -83,15 +103,15 @@ def _evaluate(node: ast.AST) -> Number:
         case ast.Constant(value=value) if isinstance(value, int | float) and not isinstance(
             value, bool
         ):
-            return value
+            return _check(value)
         case ast.Name(id=name) if name in _CONSTANTS:
             return _CONSTANTS[name]
         case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:
             return _UNARY[type(op)](_evaluate(operand))
         case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
             a, b = _evaluate(left), _evaluate(right)
-            if isinstance(op, ast.Pow | ast.BitXor) and abs(b) > MAX_EXPONENT:
-                raise CalculatorError(f"exponents are limited to {MAX_EXPONENT}")
+            if isinstance(op, ast.Pow | ast.BitXor):
+                _check_power(a, b)
             try:
                 return _check(_BINARY[type(op)](a, b))
             except ZeroDivisionError:

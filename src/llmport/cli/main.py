@@ -13,13 +13,12 @@ API key, unknown tool), 130 interrupted by Ctrl-C (the partial run is logged).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from typing import Final
 
 from llmport.cli.render import Renderer, make_renderer
-from llmport.cli.session import CliError, build_port, exchange, load_tools
+from llmport.cli.session import CliError, build_port, exchange, load_tools, new_runner
 from llmport.cli.store import RunStore
 
 __all__ = ["build_parser", "main"]
@@ -29,6 +28,16 @@ EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _agent_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -36,7 +45,7 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
         help="a connect() string: local (default, no key), local:PATH.gguf, openai:gpt-4o ...",
     )
     parser.add_argument("--system", help="system prompt")
-    parser.add_argument("--max-turns", type=int, default=10, help="model turns per run")
+    parser.add_argument("--max-turns", type=_at_least_one, default=10, help="model turns per run")
     parser.add_argument(
         "--tool",
         action="append",
@@ -90,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     tools = load_tools(args.tool, args.tools)
     port = build_port(args.model)
     store = _store(args.no_log)
-    with asyncio.Runner() as runner:
+    with new_runner() as runner:
         try:
             runner.run(
                 exchange(
@@ -129,7 +138,7 @@ def _chat(args: argparse.Namespace) -> int:
         conversation = last.conversation
         renderer.notice(f"continuing the conversation of run {last.id} ({len(history)} messages)")
     renderer.notice("type /exit or Ctrl-D to leave, /reset to start over")
-    with asyncio.Runner() as runner:
+    with new_runner() as runner:
         while True:
             try:
                 line = input("> ")

@@ -68,8 +68,8 @@ class Renderer(Protocol):
     def notice(self, message: str) -> None: ...
 
 
-class JsonRenderer:
-    """NDJSON: one agent event per line on stdout; errors as ``{"type": "error"}`` lines."""
+class _PipeRenderer:
+    """Writes to plain streams: no spinner, nothing to stop."""
 
     def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
         self.out = out
@@ -83,6 +83,10 @@ class JsonRenderer:
 
     def close(self) -> None:
         pass
+
+
+class JsonRenderer(_PipeRenderer):
+    """NDJSON: one agent event per line on stdout; errors as ``{"type": "error"}`` lines."""
 
     def _line(self, data: dict[str, Any]) -> None:
         self.out.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -102,22 +106,12 @@ class JsonRenderer:
         pass
 
 
-class PlainRenderer:
+class PlainRenderer(_PipeRenderer):
     """The answer on stdout as it streams; tool activity and notes on stderr."""
 
     def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
-        self.out = out
-        self.err = err
+        super().__init__(out, err)
         self._at_line_start = True
-
-    def status(self, message: str) -> AbstractContextManager[Any]:
-        return nullcontext()
-
-    def waiting(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def _text(self, text: str) -> None:
         self.out.write(text)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from llmport.agent.errors import AgentError
 from llmport.agent.events import (
@@ -36,7 +38,9 @@ from llmport.domain.events import Usage
 from llmport.domain.messages import AgentMessage, AssistantMessage
 from llmport.ports import LlmCompletionPort
 
-__all__ = ["CliError", "Exchange", "build_port", "exchange", "load_tools"]
+__all__ = ["CliError", "Exchange", "build_port", "exchange", "load_tools", "new_runner"]
+
+T = TypeVar("T")
 
 
 class CliError(Exception):
@@ -102,6 +106,39 @@ def _tools_from_file(path: Path) -> list[Tool]:
     if not found:
         raise CliError(f"{path} defines no @tool functions")
     return found
+
+
+class _DaemonThreadExecutor(ThreadPoolExecutor):
+    """The CLI's default executor: one daemon thread per call, never waited for.
+
+    A sync tool cannot be killed. With the standard pool, a tool abandoned after its timeout
+    or Ctrl-C keeps the command from exiting: closing the loop and leaving the interpreter
+    both wait for the pool's threads. Daemon threads end with the process instead. (A
+    ``ThreadPoolExecutor`` only because asyncio requires one; it never starts its pool.)
+    """
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as error:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        threading.Thread(target=work, name="llmport-tool", daemon=True).start()
+        return future
+
+
+def new_runner() -> asyncio.Runner:
+    """The event loop of one CLI command: it never waits for an abandoned tool thread."""
+    runner = asyncio.Runner()
+    runner.get_loop().set_default_executor(_DaemonThreadExecutor())
+    return runner
 
 
 @dataclass

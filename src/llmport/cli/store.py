@@ -158,8 +158,19 @@ class RunStore:
         return found[0] if found else None
 
     def last_conversation(self) -> RunRecord | None:
-        """The latest run of the latest chat (or, if there is none, the latest run)."""
+        """The latest finished run of the latest chat (or, if there is none, of the latest run).
+
+        Only an ``ok`` run is resumed, as a chat session itself keeps its history only from
+        finished exchanges: a failed or interrupted one may end with tool calls that have no
+        result, which providers reject in the next request.
+        """
+        latest = self._db.execute(
+            "SELECT conversation FROM runs ORDER BY kind = 'chat' DESC, id DESC LIMIT 1"
+        ).fetchone()
+        if latest is None:
+            return None
         found = self._records(
-            _SELECT + " WHERE kind = 'chat' ORDER BY id DESC LIMIT 1", ()
-        ) or self._records(_SELECT + " ORDER BY id DESC LIMIT 1", ())
+            _SELECT + " WHERE conversation = ? AND status = 'ok' ORDER BY id DESC LIMIT 1",
+            (latest[0],),
+        )
         return found[0] if found else None

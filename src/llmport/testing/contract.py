@@ -70,6 +70,10 @@ def _require(condition: bool, rule: str) -> None:
         raise ContractViolation(rule)
 
 
+def _only_llm_errors(where: str, error: Exception) -> str:
+    return f"{where} may raise only LlmError, not {type(error).__name__}: {error}"
+
+
 def _check_usage(usage: Usage | None) -> None:
     if usage is None:
         return
@@ -143,6 +147,10 @@ async def check_stream(stream: LlmEventStream) -> StreamOutcome:
                 f"after {len(outcome.events)} events",
             )
             _require(bool(error.provider), "LlmError.provider is set")
+        except ContractViolation:
+            raise
+        except Exception as error:  # a raw JSONDecodeError, httpx error, KeyError ...
+            raise ContractViolation(_only_llm_errors("a stream", error)) from error
         _require(
             (outcome.done is None) != (outcome.error is None),
             "exactly one terminal: a Done or a raised LlmError",
@@ -175,6 +183,8 @@ async def check_port(
     except LlmError as error:
         _require(not error.after_output, "an error before the stream started has no output")
         return StreamOutcome(error=error)
+    except Exception as error:
+        raise ContractViolation(_only_llm_errors("chat_stream", error)) from error
     return await check_stream(stream)
 
 
@@ -203,4 +213,8 @@ async def check_cancellation(
         extra = await stream.__anext__()
     except StopAsyncIteration:
         return seen
+    except Exception as error:
+        raise ContractViolation(
+            f"nothing may come after aclose(), not even an error: {type(error).__name__}"
+        ) from error
     raise ContractViolation(f"an item came after aclose(): {extra!r}")

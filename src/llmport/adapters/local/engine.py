@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from llmport.adapters.local.constrained import GrammarSampler, pick
 from llmport.adapters.local.grammar import arguments_grammar, name_grammar
@@ -42,6 +42,8 @@ from llmport.domain.tools import ToolDefinition
 __all__ = ["Sampling", "ToolChoice", "TurnPlan", "run_turn"]
 
 ToolChoice: TypeAlias = Literal["auto", "required", "none"] | str
+
+_LOCK_POLL: Final = 0.05  # seconds between stop checks while another turn holds the model
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,12 +324,18 @@ def run_turn(
     A failure inside llama.cpp (it raises ``RuntimeError`` when a decode fails) is the model
     runtime failing, reported as a non-retryable ``ServerError``.
     """
-    with model.lock:
+    # Wait for another turn to finish, but give up at once if this one is closed meanwhile:
+    # a blocking acquire would keep the thread (and ``aclose``) waiting for the other turn.
+    while not model.lock.acquire(timeout=_LOCK_POLL):
         if stop.is_set():
             return
-        try:
-            _Turn(model, plan, sampling, emit, stop).run()
-        except RuntimeError as error:
-            raise ServerError(
-                f"llama.cpp failed during generation: {error}", provider="local", retryable=False
-            ) from error
+    try:
+        if stop.is_set():
+            return
+        _Turn(model, plan, sampling, emit, stop).run()
+    except RuntimeError as error:
+        raise ServerError(
+            f"llama.cpp failed during generation: {error}", provider="local", retryable=False
+        ) from error
+    finally:
+        model.lock.release()
