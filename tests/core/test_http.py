@@ -255,6 +255,29 @@ async def test_401_is_not_retried_and_never_shows_the_key() -> None:
     assert_no_secret(error)
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        f"{SENTINEL}\n",
+        f"{SENTINEL} ",
+        f"{SENTINEL}\x00",
+        f"{SENTINEL}\r\nx-evil: 1",
+        f"{SENTINEL}\u200b",
+    ],
+)
+async def test_a_key_that_is_no_valid_header_value_is_refused_without_showing_it(
+    bad: str,
+) -> None:
+    # A key read from a file keeps its newline; h11 then refused the header with a message that
+    # quoted the key (in the error's __cause__ chain), and a non-ASCII character escaped from
+    # chat_stream as a bare UnicodeEncodeError whose repr held the key. Refused when built now.
+    with pytest.raises(ValueError, match="authorization") as caught:
+        HttpShell(provider="x", secret_headers={"authorization": Secret(f"Bearer {bad}")})
+    assert_no_secret(caught.value)
+    with pytest.raises(ValueError, match="x-custom"):
+        HttpShell(provider="x", headers={"x-custom": bad})
+
+
 async def test_redirect_is_not_followed() -> None:
     handler, seen = scripted(httpx.Response(302, headers={"location": "http://evil.example/x"}))
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -91,6 +92,24 @@ def _retryable(error: LlmError) -> bool:
     return error.retryable
 
 
+# What h11 accepts in a header value: visible ASCII, inner spaces or tabs, nothing around.
+_HEADER_VALUE: Final = re.compile(r"(?:[!-~]+(?:[ \t]+[!-~]+)*)?")
+
+
+def _check_header_value(name: str, value: str) -> None:
+    """Refuse, when the shell is built, a value httpx/h11 would refuse at the first request.
+
+    Their error quotes the value (a key read from a file with its newline would be shown in the
+    error chain) or escapes as a bare ``UnicodeEncodeError``; this message never shows it.
+    """
+    if not _HEADER_VALUE.fullmatch(value):
+        raise ValueError(
+            f"the value of header {name!r} is not a valid HTTP header value (a control "
+            "character, a newline, surrounding spaces or a non-ASCII character; a key read "
+            "from a file with its newline?)"
+        )
+
+
 class HttpShell:
     """One adapter's HTTP machinery: client, settings, credentials, error mapping."""
 
@@ -116,6 +135,9 @@ class HttpShell:
         for name, value in self._secret_headers.items():
             if not isinstance(value, Secret):
                 raise TypeError(f"secret header {name!r} must be a Secret")
+            _check_header_value(name, value.reveal())
+        for name, text in self._headers.items():
+            _check_header_value(name, text)
         self._secrets = tuple(self._secret_headers.values())
         self._client = http_client
         self._owns_client = http_client is None
