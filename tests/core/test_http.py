@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import gc
+import json
 import logging
 import time
 import tracemalloc
@@ -17,6 +18,7 @@ import pytest
 from llmport.core.errors_map import HttpErrorInfo, error_for_status
 from llmport.core.guard import guard
 from llmport.core.http import HttpShell, Limits, Timeouts
+from llmport.core.raw import ProviderBlock, RawEvent
 from llmport.core.retry import RetryPolicy, parse_retry_after
 from llmport.core.secrets import Secret
 from llmport.domain.errors import (
@@ -345,6 +347,32 @@ async def test_in_band_retries_share_the_budget() -> None:
     assert error.error_category is ErrorCategory.OVERLOADED
     assert len(seen) == 3
     assert shell.retries_taken == 2
+
+
+class BlockDecoder(TinyDecoder):
+    """TinyDecoder plus ``{"b": {...}}``: a provider-side block (e.g. Anthropic server_tool_use)."""
+
+    def feed(self, event: str, data: str) -> list[RawEvent]:
+        if data.startswith('{"b"'):
+            return [ProviderBlock(json.loads(data)["b"])]
+        return super().feed(event, data)
+
+
+async def test_no_in_band_retry_after_a_provider_block() -> None:
+    # A server-side tool ran (and was billed) and its block went to the guard's assembler: a
+    # retry would run it again and put the block twice on the assembled message.
+    overloaded = {"error": {"message": "overloaded", "retryable": True}}
+    block = {"b": {"type": "server_tool_use", "id": "srvtoolu_1"}}
+    handler, seen = scripted(ok(block, overloaded, done=False), ok(block, {"t": "fine"}))
+    shell = make_shell(mock_client(handler), waits=[])
+    source = await shell.stream(url="http://test/v1/x", body=b"{}", decoder_factory=BlockDecoder)
+    events: list[Any] = []
+    with pytest.raises(StreamInBandError):
+        async with guard(source, provider="test") as stream:
+            async for event in stream:
+                events.append(event)
+    assert events == []
+    assert len(seen) == 1
 
 
 # --- socket-level faults (loopback server) -------------------------------------------------------

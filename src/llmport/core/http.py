@@ -10,8 +10,8 @@ What the shell guarantees, so that no adapter has to:
 - **Retries before output only.** HTTP errors are retried per ``RetryPolicy`` (statuses,
   ``x-should-retry``, ``Retry-After``); so are connection failures and, while no delta has been
   yielded yet, a reset body or a retryable in-band error the decoder raises (Anthropic's
-  ``overloaded_error`` as the first event). Once a delta went out, never: output is never
-  duplicated. ``retries_taken`` counts them.
+  ``overloaded_error`` as the first event). Once a delta (or a provider-side block) was
+  decoded, never: output is never duplicated. ``retries_taken`` counts them.
 - **Typed timeouts.** connect (``TimeoutConnectError``), the first frame after the request was
   sent (``TimeoutFirstEventError``), the gap between two reads (``TimeoutIdleError``: any bytes,
   comments and pings included, count as activity), and an optional total ``deadline``
@@ -46,7 +46,7 @@ from llmport.core.http_settings import (
     Timeouts,
     make_framer,
 )
-from llmport.core.raw import End, RawEvent, RefusalDelta
+from llmport.core.raw import End, ProviderBlock, RawEvent, RefusalDelta
 from llmport.core.retry import RetryPolicy, is_retry_status, parse_retry_after, should_retry_header
 from llmport.core.secrets import Secret, install_log_redaction, redact_headers, scrub_bytes
 from llmport.domain.errors import (
@@ -73,7 +73,9 @@ __all__ = [
 
 _log = logging.getLogger("llmport.http")
 
-_DELTAS: Final = (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta)
+# What a retry would duplicate: the deltas, and provider-side blocks (a server tool that ran,
+# was billed, and went to the guard's assembler before any delta).
+_DELTAS: Final = (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta, ProviderBlock)
 _DRAIN_BYTES: Final = 64 * 1024
 _DRAIN_SECONDS: Final = 0.1
 _FIRST: Final = 0
