@@ -480,6 +480,21 @@ async def test_trickle_is_stopped_by_the_deadline() -> None:
             assert 0.5 <= time.monotonic() - start < 3
 
 
+async def test_the_deadline_bounds_reading_an_error_body_that_stalls() -> None:
+    # The error body was read for min(idle, 30 s) whatever the deadline: 30 s for a 1 s deadline.
+    stalled = Reply(500, {"content-type": "application/json"}, body=[b'{"error":'], end="stall")
+    async with FakeServer([stalled, stalled, stalled]) as server:
+        async with httpx.AsyncClient() as client:
+            shell = make_shell(client, timeouts=Timeouts(deadline=0.5))
+            start = time.monotonic()
+            events, error = await run_server(shell, server)
+            assert time.monotonic() - start < 3
+            assert events == []
+            assert isinstance(error, ServerError)
+            assert error.status_code == 500
+            assert len(server.requests) == 1
+
+
 async def test_endless_line_is_too_large_with_bounded_memory() -> None:
     limit = 1 << 20
     reply = Reply(

@@ -397,8 +397,11 @@ class HttpEventSource:
         limit = shell.limits.max_error_body_bytes
         parts: list[bytes] = []
         size = 0
+        when = self._loop.time() + min(shell.timeouts.idle, 30.0)
+        if self._deadline_at is not None:
+            when = min(when, self._deadline_at)
         try:
-            async with asyncio.timeout(min(shell.timeouts.idle, 30.0)):
+            async with asyncio.timeout_at(when):
                 async for chunk in response.aiter_bytes():
                     parts.append(chunk)
                     size += len(chunk)
