@@ -92,6 +92,8 @@ def category_for_status(status: int) -> ErrorCategory:
     """The category an HTTP status means when the body says nothing more precise."""
     if status == 401:
         return ErrorCategory.AUTHENTICATION
+    if status == 402:
+        return ErrorCategory.QUOTA  # Payment Required: credits or billing (OpenRouter, Anthropic)
     if status == 403:
         return ErrorCategory.PERMISSION
     if status == 404:
