@@ -33,6 +33,7 @@ from llmport.domain.errors import (
 )
 
 __all__ = [
+    "RETRYABLE_CATEGORIES",
     "ErrorMapper",
     "HttpErrorInfo",
     "default_error_mapper",
@@ -41,6 +42,12 @@ __all__ = [
 ]
 
 MAX_PROVIDER_MESSAGE: Final = 300
+
+RETRYABLE_CATEGORIES: Final = frozenset(
+    {ErrorCategory.RATE_LIMIT, ErrorCategory.OVERLOADED, ErrorCategory.SERVER}
+)
+"""The categories of a provider error that waiting may fix: an in-band error of one of them is
+retried while nothing was yielded (the HTTP statuses have their own rule in ``retry.py``)."""
 
 _BY_CATEGORY: Final[dict[ErrorCategory, type[LlmError]]] = {
     ErrorCategory.AUTHENTICATION: AuthenticationError,

@@ -22,11 +22,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "parse_retry_after", "should_retry_header"]
-
-
-def _is_retry_status(status: int) -> bool:
-    return status in (408, 409, 429) or status >= 500
+__all__ = [
+    "RETRY_STATUSES",
+    "RetryPolicy",
+    "is_retry_status",
+    "parse_retry_after",
+    "should_retry_header",
+]
 
 
 RETRY_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
@@ -95,4 +97,4 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
 
 def is_retry_status(status: int) -> bool:
     """Whether ``status`` is retried when the server sends no ``x-should-retry``."""
-    return _is_retry_status(status)
+    return status in RETRY_STATUSES
