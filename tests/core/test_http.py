@@ -280,6 +280,21 @@ async def test_a_key_that_is_no_valid_header_value_is_refused_without_showing_it
         HttpShell(provider="x", headers={"x-custom": bad})
 
 
+async def test_a_credential_passed_as_a_plain_header_is_kept_secret() -> None:
+    # Azure OpenAI: extra_headers={"api-key": key}. It was a plain header: an error body that
+    # echoed it was not scrubbed, nor a log line that showed it.
+    body = b'{"error": {"message": "Access denied: invalid key ' + SENTINEL.encode() + b'"}}'
+    handler, seen = scripted(httpx.Response(401, content=body))
+    shell = HttpShell(
+        provider="azure", http_client=mock_client(handler), headers={"Api-Key": SENTINEL}
+    )
+    _, error = await run(shell)
+    assert isinstance(error, AuthenticationError)
+    assert seen[0].headers["api-key"] == SENTINEL
+    assert_no_secret(error)
+    assert SENTINEL not in repr(shell)
+
+
 async def test_redirect_is_not_followed() -> None:
     handler, seen = scripted(httpx.Response(302, headers={"location": "http://evil.example/x"}))
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True)

@@ -48,7 +48,13 @@ from llmport.core.http_settings import (
 )
 from llmport.core.raw import End, ProviderBlock, RawEvent, RefusalDelta
 from llmport.core.retry import RetryPolicy, is_retry_status, parse_retry_after, should_retry_header
-from llmport.core.secrets import Secret, install_log_redaction, redact_headers, scrub_bytes
+from llmport.core.secrets import (
+    SENSITIVE_HEADERS,
+    Secret,
+    install_log_redaction,
+    redact_headers,
+    scrub_bytes,
+)
 from llmport.domain.errors import (
     LlmConnectionError,
     LlmError,
@@ -132,8 +138,15 @@ class HttpShell:
         self.retry = retry or RetryPolicy()
         self.limits = limits or Limits()
         self.error_mapper = error_mapper
-        self._headers = dict(headers or {})
+        self._headers: dict[str, str] = {}
         self._secret_headers = dict(secret_headers or {})
+        for name, text in (headers or {}).items():
+            if text and name.lower() in SENSITIVE_HEADERS:
+                # A credential passed as a plain header (Azure's ``api-key`` in extra_headers)
+                # gets the same care as a key: scrubbed from error bodies and log lines.
+                self._secret_headers.setdefault(name, Secret(text))
+            else:
+                self._headers[name] = text
         for name, value in self._secret_headers.items():
             if not isinstance(value, Secret):
                 raise TypeError(f"secret header {name!r} must be a Secret")
