@@ -220,6 +220,16 @@ async def test_529_then_200_retries_once() -> None:
     assert shell.retries_taken == 1
 
 
+async def test_retries_taken_is_that_of_the_last_call_even_when_it_failed_at_once() -> None:
+    handler, _ = scripted(httpx.Response(529), ok({"t": "x"}), httpx.Response(401))
+    shell = make_shell(mock_client(handler), waits=[])
+    await run(shell)
+    assert shell.retries_taken == 1
+    _, error = await run(shell)
+    assert isinstance(error, AuthenticationError)
+    assert shell.retries_taken == 0  # was still 1, the previous call's count
+
+
 async def test_x_should_retry_false_on_500_and_true_on_400() -> None:
     handler, seen = scripted(httpx.Response(500, headers={"x-should-retry": "false"}))
     _, error = await run(make_shell(mock_client(handler), waits=[]))

@@ -208,6 +208,7 @@ class HttpShell:
 
         Raises the mapped ``LlmError`` when the request fails (after its retries).
         """
+        self.retries_taken = 0
         source = HttpEventSource(
             self,
             method=method,
