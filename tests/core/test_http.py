@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from llmport.adapters.anthropic.errors import map_http_error
+from llmport.adapters.openai_compat import openai_error_mapper
 from llmport.core.errors_map import HttpErrorInfo, error_for_status
 from llmport.core.guard import guard
 from llmport.core.http import HttpShell, Limits, Timeouts
@@ -250,6 +252,37 @@ async def test_non_retryable_mapped_error_is_not_retried() -> None:
         )
 
     handler, seen = scripted(httpx.Response(429))
+    _, error = await run(make_shell(mock_client(handler), waits=[], error_mapper=mapper))
+    assert isinstance(error, QuotaExceededError)
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("mapper", "body"),
+    [
+        (
+            openai_error_mapper,
+            {"error": {"type": "insufficient_quota", "code": "insufficient_quota"}},
+        ),
+        (
+            map_http_error,
+            {
+                "type": "error",
+                "error": {
+                    "type": "rate_limit_error",
+                    "message": "spend limit reached",
+                    "details": {"error_code": "enforced_spend_limit_reached"},
+                },
+            },
+        ),
+    ],
+)
+async def test_quota_is_never_retried_even_when_the_server_says_retry(
+    mapper: Callable[[HttpErrorInfo], LlmError], body: dict[str, Any]
+) -> None:
+    # RELIABILITY 13: one request. A generic x-should-retry: true on the 429 retried it anyway.
+    response = httpx.Response(429, json=body, headers={"x-should-retry": "true"})
+    handler, seen = scripted(response, response, response)
     _, error = await run(make_shell(mock_client(handler), waits=[], error_mapper=mapper))
     assert isinstance(error, QuotaExceededError)
     assert len(seen) == 1

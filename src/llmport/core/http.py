@@ -59,6 +59,7 @@ from llmport.domain.errors import (
     LlmConnectionError,
     LlmError,
     LlmTimeoutError,
+    QuotaExceededError,
     StreamInBandError,
     StreamTooLargeError,
     TimeoutConnectError,
@@ -446,7 +447,9 @@ class HttpEventSource:
         if wait is not None:
             error.retry_after = wait
         verdict = should_retry_header(headers)
-        if verdict is None:
+        if verdict is None or isinstance(error, QuotaExceededError):
+            # The server's x-should-retry wins, except over a body that says quota or spend
+            # limit: waiting will not fix that, and a retry is one more billed request.
             verdict = error.retryable and is_retry_status(response.status_code)
         self._verdict = verdict
         return error

@@ -3,7 +3,8 @@
 The rules match (or beat) the official SDKs' defaults:
 
 - only before the first event was yielded (the shell enforces that part);
-- ``x-should-retry: true|false`` from the server wins over everything else;
+- ``x-should-retry: true|false`` from the server wins over everything else but a quota or
+  spend-limit error (the shell never retries those: waiting will not fix them);
 - otherwise the statuses 408, 409, 429, 5xx (529 included) are retried, unless the mapped error
   says it is not retryable (OpenAI ``insufficient_quota`` is a 429 that waiting will not fix);
 - the server's wait (``retry-after-ms``, then ``Retry-After`` in seconds or as an HTTP date) is
