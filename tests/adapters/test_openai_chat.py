@@ -417,6 +417,15 @@ def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
     assert SENTINEL not in repr(port)
 
 
+def test_a_key_read_with_its_newline_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SENTINEL + "\n")  # e.g. KEY=$(cat key.txt) in a .env
+    with pytest.raises(ValueError, match="authorization") as caught:
+        OpenAIChatAdapter("gpt-4o")
+    assert SENTINEL not in str(caught.value) + repr(caught.value)
+
+
 def test_keyless_custom_server_and_env_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     port = OpenAIChatAdapter("local", base_url="http://127.0.0.1:8080/v1")
     assert "authorization" not in port.shell.build_headers()
@@ -427,7 +436,15 @@ def test_keyless_custom_server_and_env_base_url(monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.parametrize(
-    "url", ["http://user:pw@host/v1", "ftp://host/v1", "https://host/v1?key=x"]
+    "url",
+    [
+        "http://user:pw@host/v1",
+        "ftp://host/v1",
+        "https://host/v1?key=x",
+        "http://localhost:99999/v1",  # was a bare ExceptionGroup from chat_stream
+        "http://local\x00host/v1",  # was a bare httpx.InvalidURL from chat_stream
+        "http://exa mple.com/v1",
+    ],
 )
 def test_bad_base_urls_are_rejected(url: str) -> None:
     with pytest.raises(ValueError, match="base_url"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import gc
+import json
 import logging
 import time
 import tracemalloc
@@ -14,9 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
+from llmport.adapters.anthropic.errors import map_http_error
+from llmport.adapters.openai_compat import openai_error_mapper
 from llmport.core.errors_map import HttpErrorInfo, error_for_status
 from llmport.core.guard import guard
 from llmport.core.http import HttpShell, Limits, Timeouts
+from llmport.core.raw import ProviderBlock, RawEvent
 from llmport.core.retry import RetryPolicy, parse_retry_after
 from llmport.core.secrets import Secret
 from llmport.domain.errors import (
@@ -218,6 +222,16 @@ async def test_529_then_200_retries_once() -> None:
     assert shell.retries_taken == 1
 
 
+async def test_retries_taken_is_that_of_the_last_call_even_when_it_failed_at_once() -> None:
+    handler, _ = scripted(httpx.Response(529), ok({"t": "x"}), httpx.Response(401))
+    shell = make_shell(mock_client(handler), waits=[])
+    await run(shell)
+    assert shell.retries_taken == 1
+    _, error = await run(shell)
+    assert isinstance(error, AuthenticationError)
+    assert shell.retries_taken == 0  # was still 1, the previous call's count
+
+
 async def test_x_should_retry_false_on_500_and_true_on_400() -> None:
     handler, seen = scripted(httpx.Response(500, headers={"x-should-retry": "false"}))
     _, error = await run(make_shell(mock_client(handler), waits=[]))
@@ -243,6 +257,37 @@ async def test_non_retryable_mapped_error_is_not_retried() -> None:
     assert len(seen) == 1
 
 
+@pytest.mark.parametrize(
+    ("mapper", "body"),
+    [
+        (
+            openai_error_mapper,
+            {"error": {"type": "insufficient_quota", "code": "insufficient_quota"}},
+        ),
+        (
+            map_http_error,
+            {
+                "type": "error",
+                "error": {
+                    "type": "rate_limit_error",
+                    "message": "spend limit reached",
+                    "details": {"error_code": "enforced_spend_limit_reached"},
+                },
+            },
+        ),
+    ],
+)
+async def test_quota_is_never_retried_even_when_the_server_says_retry(
+    mapper: Callable[[HttpErrorInfo], LlmError], body: dict[str, Any]
+) -> None:
+    # RELIABILITY 13: one request. A generic x-should-retry: true on the 429 retried it anyway.
+    response = httpx.Response(429, json=body, headers={"x-should-retry": "true"})
+    handler, seen = scripted(response, response, response)
+    _, error = await run(make_shell(mock_client(handler), waits=[], error_mapper=mapper))
+    assert isinstance(error, QuotaExceededError)
+    assert len(seen) == 1
+
+
 async def test_401_is_not_retried_and_never_shows_the_key() -> None:
     body = b'{"error": {"message": "Incorrect API key provided: ' + SENTINEL.encode() + b'"}}'
     handler, seen = scripted(httpx.Response(401, content=body, headers={"x-request-id": "req_1"}))
@@ -253,6 +298,44 @@ async def test_401_is_not_retried_and_never_shows_the_key() -> None:
     assert error.status_code == 401
     assert "Incorrect API key" in str(error)
     assert_no_secret(error)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        f"{SENTINEL}\n",
+        f"{SENTINEL} ",
+        f"{SENTINEL}\x00",
+        f"{SENTINEL}\r\nx-evil: 1",
+        f"{SENTINEL}\u200b",
+    ],
+)
+async def test_a_key_that_is_no_valid_header_value_is_refused_without_showing_it(
+    bad: str,
+) -> None:
+    # A key read from a file keeps its newline; h11 then refused the header with a message that
+    # quoted the key (in the error's __cause__ chain), and a non-ASCII character escaped from
+    # chat_stream as a bare UnicodeEncodeError whose repr held the key. Refused when built now.
+    with pytest.raises(ValueError, match="authorization") as caught:
+        HttpShell(provider="x", secret_headers={"authorization": Secret(f"Bearer {bad}")})
+    assert_no_secret(caught.value)
+    with pytest.raises(ValueError, match="x-custom"):
+        HttpShell(provider="x", headers={"x-custom": bad})
+
+
+async def test_a_credential_passed_as_a_plain_header_is_kept_secret() -> None:
+    # Azure OpenAI: extra_headers={"api-key": key}. It was a plain header: an error body that
+    # echoed it was not scrubbed, nor a log line that showed it.
+    body = b'{"error": {"message": "Access denied: invalid key ' + SENTINEL.encode() + b'"}}'
+    handler, seen = scripted(httpx.Response(401, content=body))
+    shell = HttpShell(
+        provider="azure", http_client=mock_client(handler), headers={"Api-Key": SENTINEL}
+    )
+    _, error = await run(shell)
+    assert isinstance(error, AuthenticationError)
+    assert seen[0].headers["api-key"] == SENTINEL
+    assert_no_secret(error)
+    assert SENTINEL not in repr(shell)
 
 
 async def test_redirect_is_not_followed() -> None:
@@ -322,6 +405,32 @@ async def test_in_band_retries_share_the_budget() -> None:
     assert error.error_category is ErrorCategory.OVERLOADED
     assert len(seen) == 3
     assert shell.retries_taken == 2
+
+
+class BlockDecoder(TinyDecoder):
+    """TinyDecoder plus ``{"b": {...}}``: a provider-side block (e.g. Anthropic server_tool_use)."""
+
+    def feed(self, event: str, data: str) -> list[RawEvent]:
+        if data.startswith('{"b"'):
+            return [ProviderBlock(json.loads(data)["b"])]
+        return super().feed(event, data)
+
+
+async def test_no_in_band_retry_after_a_provider_block() -> None:
+    # A server-side tool ran (and was billed) and its block went to the guard's assembler: a
+    # retry would run it again and put the block twice on the assembled message.
+    overloaded = {"error": {"message": "overloaded", "retryable": True}}
+    block = {"b": {"type": "server_tool_use", "id": "srvtoolu_1"}}
+    handler, seen = scripted(ok(block, overloaded, done=False), ok(block, {"t": "fine"}))
+    shell = make_shell(mock_client(handler), waits=[])
+    source = await shell.stream(url="http://test/v1/x", body=b"{}", decoder_factory=BlockDecoder)
+    events: list[Any] = []
+    with pytest.raises(StreamInBandError):
+        async with guard(source, provider="test") as stream:
+            async for event in stream:
+                events.append(event)
+    assert events == []
+    assert len(seen) == 1
 
 
 # --- socket-level faults (loopback server) -------------------------------------------------------
@@ -427,6 +536,21 @@ async def test_trickle_is_stopped_by_the_deadline() -> None:
             assert isinstance(error, TimeoutDeadlineError)
             assert not error.retryable
             assert 0.5 <= time.monotonic() - start < 3
+
+
+async def test_the_deadline_bounds_reading_an_error_body_that_stalls() -> None:
+    # The error body was read for min(idle, 30 s) whatever the deadline: 30 s for a 1 s deadline.
+    stalled = Reply(500, {"content-type": "application/json"}, body=[b'{"error":'], end="stall")
+    async with FakeServer([stalled, stalled, stalled]) as server:
+        async with httpx.AsyncClient() as client:
+            shell = make_shell(client, timeouts=Timeouts(deadline=0.5))
+            start = time.monotonic()
+            events, error = await run_server(shell, server)
+            assert time.monotonic() - start < 3
+            assert events == []
+            assert isinstance(error, ServerError)
+            assert error.status_code == 500
+            assert len(server.requests) == 1
 
 
 async def test_endless_line_is_too_large_with_bounded_memory() -> None:

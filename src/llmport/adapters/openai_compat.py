@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from llmport.core.errors_map import (
+    RETRYABLE_CATEGORIES,
     HttpErrorInfo,
     category_for_status,
     error_for_status,
@@ -195,10 +196,6 @@ _CONTEXT_WORDS: Final = (
     "prompt is too long",
 )
 
-_RETRYABLE: Final = frozenset(
-    {ErrorCategory.RATE_LIMIT, ErrorCategory.OVERLOADED, ErrorCategory.SERVER}
-)
-
 
 def classify_error(
     error: Any, status: int | None = None
@@ -262,7 +259,7 @@ def _in_band(error: Any, provider: str | None) -> StreamInBandError:
         text,
         in_band_category=category,
         provider=provider,
-        retryable=category in _RETRYABLE,
+        retryable=category in RETRYABLE_CATEGORIES,
         code=code,
     )
 

@@ -33,6 +33,7 @@ from llmport.domain.errors import (
 )
 
 __all__ = [
+    "RETRYABLE_CATEGORIES",
     "ErrorMapper",
     "HttpErrorInfo",
     "default_error_mapper",
@@ -41,6 +42,12 @@ __all__ = [
 ]
 
 MAX_PROVIDER_MESSAGE: Final = 300
+
+RETRYABLE_CATEGORIES: Final = frozenset(
+    {ErrorCategory.RATE_LIMIT, ErrorCategory.OVERLOADED, ErrorCategory.SERVER}
+)
+"""The categories of a provider error that waiting may fix: an in-band error of one of them is
+retried while nothing was yielded (the HTTP statuses have their own rule in ``retry.py``)."""
 
 _BY_CATEGORY: Final[dict[ErrorCategory, type[LlmError]]] = {
     ErrorCategory.AUTHENTICATION: AuthenticationError,
@@ -92,6 +99,8 @@ def category_for_status(status: int) -> ErrorCategory:
     """The category an HTTP status means when the body says nothing more precise."""
     if status == 401:
         return ErrorCategory.AUTHENTICATION
+    if status == 402:
+        return ErrorCategory.QUOTA  # Payment Required: credits or billing (OpenRouter, Anthropic)
     if status == 403:
         return ErrorCategory.PERMISSION
     if status == 404:

@@ -10,8 +10,8 @@ What the shell guarantees, so that no adapter has to:
 - **Retries before output only.** HTTP errors are retried per ``RetryPolicy`` (statuses,
   ``x-should-retry``, ``Retry-After``); so are connection failures and, while no delta has been
   yielded yet, a reset body or a retryable in-band error the decoder raises (Anthropic's
-  ``overloaded_error`` as the first event). Once a delta went out, never: output is never
-  duplicated. ``retries_taken`` counts them.
+  ``overloaded_error`` as the first event). Once a delta (or a provider-side block) was
+  decoded, never: output is never duplicated. ``retries_taken`` counts them.
 - **Typed timeouts.** connect (``TimeoutConnectError``), the first frame after the request was
   sent (``TimeoutFirstEventError``), the gap between two reads (``TimeoutIdleError``: any bytes,
   comments and pings included, count as activity), and an optional total ``deadline``
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -45,13 +46,20 @@ from llmport.core.http_settings import (
     Timeouts,
     make_framer,
 )
-from llmport.core.raw import End, RawEvent, RefusalDelta
+from llmport.core.raw import End, ProviderBlock, RawEvent, RefusalDelta
 from llmport.core.retry import RetryPolicy, is_retry_status, parse_retry_after, should_retry_header
-from llmport.core.secrets import Secret, install_log_redaction, redact_headers, scrub_bytes
+from llmport.core.secrets import (
+    SENSITIVE_HEADERS,
+    Secret,
+    install_log_redaction,
+    redact_headers,
+    scrub_bytes,
+)
 from llmport.domain.errors import (
     LlmConnectionError,
     LlmError,
     LlmTimeoutError,
+    QuotaExceededError,
     StreamInBandError,
     StreamTooLargeError,
     TimeoutConnectError,
@@ -72,7 +80,9 @@ __all__ = [
 
 _log = logging.getLogger("llmport.http")
 
-_DELTAS: Final = (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta)
+# What a retry would duplicate: the deltas, and provider-side blocks (a server tool that ran,
+# was billed, and went to the guard's assembler before any delta).
+_DELTAS: Final = (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta, ProviderBlock)
 _DRAIN_BYTES: Final = 64 * 1024
 _DRAIN_SECONDS: Final = 0.1
 _FIRST: Final = 0
@@ -89,6 +99,24 @@ def _retryable(error: LlmError) -> bool:
     if isinstance(error, TimeoutFirstEventError | TimeoutIdleError | TimeoutDeadlineError):
         return False
     return error.retryable
+
+
+# What h11 accepts in a header value: visible ASCII, inner spaces or tabs, nothing around.
+_HEADER_VALUE: Final = re.compile(r"(?:[!-~]+(?:[ \t]+[!-~]+)*)?")
+
+
+def _check_header_value(name: str, value: str) -> None:
+    """Refuse, when the shell is built, a value httpx/h11 would refuse at the first request.
+
+    Their error quotes the value (a key read from a file with its newline would be shown in the
+    error chain) or escapes as a bare ``UnicodeEncodeError``; this message never shows it.
+    """
+    if not _HEADER_VALUE.fullmatch(value):
+        raise ValueError(
+            f"the value of header {name!r} is not a valid HTTP header value (a control "
+            "character, a newline, surrounding spaces or a non-ASCII character; a key read "
+            "from a file with its newline?)"
+        )
 
 
 class HttpShell:
@@ -111,11 +139,21 @@ class HttpShell:
         self.retry = retry or RetryPolicy()
         self.limits = limits or Limits()
         self.error_mapper = error_mapper
-        self._headers = dict(headers or {})
+        self._headers: dict[str, str] = {}
         self._secret_headers = dict(secret_headers or {})
+        for name, text in (headers or {}).items():
+            if text and name.lower() in SENSITIVE_HEADERS:
+                # A credential passed as a plain header (Azure's ``api-key`` in extra_headers)
+                # gets the same care as a key: scrubbed from error bodies and log lines.
+                self._secret_headers.setdefault(name, Secret(text))
+            else:
+                self._headers[name] = text
         for name, value in self._secret_headers.items():
             if not isinstance(value, Secret):
                 raise TypeError(f"secret header {name!r} must be a Secret")
+            _check_header_value(name, value.reveal())
+        for name, text in self._headers.items():
+            _check_header_value(name, text)
         self._secrets = tuple(self._secret_headers.values())
         self._client = http_client
         self._owns_client = http_client is None
@@ -171,6 +209,7 @@ class HttpShell:
 
         Raises the mapped ``LlmError`` when the request fails (after its retries).
         """
+        self.retries_taken = 0
         source = HttpEventSource(
             self,
             method=method,
@@ -373,8 +412,11 @@ class HttpEventSource:
         limit = shell.limits.max_error_body_bytes
         parts: list[bytes] = []
         size = 0
+        when = self._loop.time() + min(shell.timeouts.idle, 30.0)
+        if self._deadline_at is not None:
+            when = min(when, self._deadline_at)
         try:
-            async with asyncio.timeout(min(shell.timeouts.idle, 30.0)):
+            async with asyncio.timeout_at(when):
                 async for chunk in response.aiter_bytes():
                     parts.append(chunk)
                     size += len(chunk)
@@ -405,7 +447,9 @@ class HttpEventSource:
         if wait is not None:
             error.retry_after = wait
         verdict = should_retry_header(headers)
-        if verdict is None:
+        if verdict is None or isinstance(error, QuotaExceededError):
+            # The server's x-should-retry wins, except over a body that says quota or spend
+            # limit: waiting will not fix that, and a retry is one more billed request.
             verdict = error.retryable and is_retry_status(response.status_code)
         self._verdict = verdict
         return error

@@ -31,8 +31,11 @@ def check_base_url(base_url: str) -> str:
     """``base_url`` without its trailing slash, or ``ValueError`` for one unsafe to send keys to.
 
     Only http(s); no credentials in the URL (they would leak into error messages and logs);
-    no query or fragment (keys go in headers, never in URLs).
+    no query or fragment (keys go in headers, never in URLs); a valid port and no space or
+    control character (else the first request fails outside the ``LlmError`` taxonomy).
     """
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in base_url):
+        raise ValueError("base_url must not contain a space or control character")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"base_url must be an http(s) URL, got {parts.scheme or 'no'} scheme")
@@ -40,6 +43,12 @@ def check_base_url(base_url: str) -> str:
         raise ValueError("base_url must not contain credentials; pass api_key= instead")
     if parts.query or parts.fragment:
         raise ValueError("base_url must not carry a query or fragment (keys go in headers)")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError("base_url has an invalid port (1-65535)")
     return base_url.rstrip("/")
 
 

@@ -3,7 +3,8 @@
 The rules match (or beat) the official SDKs' defaults:
 
 - only before the first event was yielded (the shell enforces that part);
-- ``x-should-retry: true|false`` from the server wins over everything else;
+- ``x-should-retry: true|false`` from the server wins over everything else but a quota or
+  spend-limit error (the shell never retries those: waiting will not fix them);
 - otherwise the statuses 408, 409, 429, 5xx (529 included) are retried, unless the mapped error
   says it is not retryable (OpenAI ``insufficient_quota`` is a 429 that waiting will not fix);
 - the server's wait (``retry-after-ms``, then ``Retry-After`` in seconds or as an HTTP date) is
@@ -22,11 +23,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "parse_retry_after", "should_retry_header"]
-
-
-def _is_retry_status(status: int) -> bool:
-    return status in (408, 409, 429) or status >= 500
+__all__ = [
+    "RETRY_STATUSES",
+    "RetryPolicy",
+    "is_retry_status",
+    "parse_retry_after",
+    "should_retry_header",
+]
 
 
 RETRY_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
@@ -95,4 +98,4 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
 
 def is_retry_status(status: int) -> bool:
     """Whether ``status`` is retried when the server sends no ``x-should-retry``."""
-    return _is_retry_status(status)
+    return status in RETRY_STATUSES

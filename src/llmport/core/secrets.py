@@ -151,6 +151,10 @@ _LOGGERS: Final = (
     "httpcore.http11",
     "httpcore.http2",
     "httpcore.proxy",
+    "httpcore.socks",
+    # HTTP/2 (an injected ``http2=True`` client): hpack logs every header it encodes at DEBUG.
+    "hpack.hpack",
+    "hpack.table",
 )
 
 
@@ -158,7 +162,7 @@ def install_log_redaction() -> None:
     """Add the redacting filter to llmport's and httpx's loggers (idempotent).
 
     A logger's filters see only the records logged on that very logger, so the list names each
-    logger that may see a request: llmport's HTTP shell, httpx, and httpcore's modules.
+    logger that may see a request: llmport's HTTP shell, httpx, httpcore's modules and hpack's.
     """
     for name in _LOGGERS:
         logger = logging.getLogger(name)

@@ -41,7 +41,13 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from llmport.core.errors_map import HttpErrorInfo, error_for_status, short_message
+from llmport.core.errors_map import (
+    RETRYABLE_CATEGORIES,
+    HttpErrorInfo,
+    category_for_status,
+    error_for_status,
+    short_message,
+)
 from llmport.domain.errors import ErrorCategory, LlmError, StreamInBandError
 
 __all__ = ["error_category", "http_error", "in_band_error", "map_http_error", "parse_error_body"]
@@ -61,19 +67,6 @@ _BY_TYPE: Final[dict[str, ErrorCategory]] = {
     "overloaded_error": ErrorCategory.OVERLOADED,
 }
 
-_BY_STATUS: Final[dict[int, ErrorCategory]] = {
-    400: ErrorCategory.BAD_REQUEST,
-    401: ErrorCategory.AUTHENTICATION,
-    402: ErrorCategory.QUOTA,
-    403: ErrorCategory.PERMISSION,
-    404: ErrorCategory.NOT_FOUND,
-    408: ErrorCategory.SERVER,
-    409: ErrorCategory.SERVER,
-    413: ErrorCategory.BAD_REQUEST,
-    429: ErrorCategory.RATE_LIMIT,
-    503: ErrorCategory.OVERLOADED,
-    529: ErrorCategory.OVERLOADED,
-}
 
 _CONTEXT_PHRASES: Final = (
     "prompt is too long",
@@ -85,9 +78,6 @@ _CONTEXT_PHRASES: Final = (
 _QUOTA_PHRASES: Final = ("credit balance is too low", "spend limit", "billing")
 _POLICY_PHRASES: Final = ("content filtering policy", "usage policy")
 _SPEND_LIMIT_CODES: Final = frozenset({"enforced_spend_limit_reached", "spend_limit_reached"})
-_RETRYABLE_IN_BAND: Final = frozenset(
-    {ErrorCategory.OVERLOADED, ErrorCategory.RATE_LIMIT, ErrorCategory.SERVER}
-)
 
 
 def parse_error_body(body: bytes | str | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -117,9 +107,9 @@ def error_category(error: Mapping[str, Any], status: int | None = None) -> Error
     kind = error.get("type")
     category = _BY_TYPE.get(kind) if isinstance(kind, str) else None
     if category is None and status is not None:
-        category = _BY_STATUS.get(status)
-        if category is None:
-            category = ErrorCategory.SERVER if status >= 500 else ErrorCategory.UNKNOWN
+        # The shared status table, except that Anthropic's 413 is the request's byte size
+        # (request_too_large), not the context window.
+        category = ErrorCategory.BAD_REQUEST if status == 413 else category_for_status(status)
     if category is None:
         return ErrorCategory.UNKNOWN
     message = str(error.get("message") or "").lower()
@@ -176,7 +166,7 @@ def in_band_error(data: Mapping[str, Any]) -> StreamInBandError:
         f"{what}: {detail}" if detail else what,
         in_band_category=category,
         provider=PROVIDER,
-        retryable=category in _RETRYABLE_IN_BAND,
+        retryable=category in RETRYABLE_CATEGORIES,
         code=kind if isinstance(kind, str) else None,
         request_id=request_id if isinstance(request_id, str) else None,
     )
