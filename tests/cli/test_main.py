@@ -222,9 +222,33 @@ def test_read_file_refuses_a_path_outside_the_working_directory(
     assert "root:" not in done.stdout
 
 
-@requires_local_model
-@pytest.mark.slow
+# A model that streams for minutes, registered by the tools file the CLI loads (the way a
+# third-party adapter registers a prefix): the interrupt always lands mid-answer, whatever the
+# machine's speed, which a real model's answer length cannot promise.
+SLOW_MODEL = """
+from llmport import TextDelta, tool
+from llmport.connect import register
+from llmport.testing import ScriptedAdapter, ScriptedTurn
+
+
+@tool
+def noop() -> str:
+    "Does nothing (a tools file needs one tool)."
+    return ""
+
+
+def build(model, **options):
+    words = tuple(TextDelta(f"word{i} ") for i in range(100_000))
+    return ScriptedAdapter([ScriptedTurn(words, pause=0.01)])
+
+
+register("slow", "slow_model:build")
+"""
+
+
 def test_ctrl_c_exits_130_and_logs_the_partial_run(cli_env: dict[str, str]) -> None:
+    work = Path(cli_env["LLMPORT_HOME"]).parent / "work"
+    (work / "slow_model.py").write_text(SLOW_MODEL)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -232,17 +256,21 @@ def test_ctrl_c_exits_130_and_logs_the_partial_run(cli_env: dict[str, str]) -> N
             "llmport",
             "run",
             "--json",
+            "--model",
+            "slow",
+            "--tools",
+            "slow_model.py",
             "Write a very long story about the sea.",
         ],
         env=cli_env,
-        cwd=Path(cli_env["LLMPORT_HOME"]).parent / "work",
+        cwd=work,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     assert process.stdout is not None
-    first = process.stdout.readline()  # generation has started
-    assert json.loads(first)["type"] == "text_delta"
+    for _ in range(3):  # generation has started
+        assert json.loads(process.stdout.readline())["type"] == "text_delta"
     process.send_signal(signal.SIGINT)
     started = time.monotonic()
     out, err = process.communicate(timeout=30)
@@ -253,9 +281,11 @@ def test_ctrl_c_exits_130_and_logs_the_partial_run(cli_env: dict[str, str]) -> N
     listing = llmport(cli_env, "logs", "--json")
     (record,) = ndjson(listing.stdout)
     assert record["status"] == "interrupted"
+    assert record["model"] == "slow"
     transcript = record["transcript"]
     assert transcript[0] == {"role": "user", "content": "Write a very long story about the sea."}
-    assert transcript[-1]["role"] == "assistant" and transcript[-1]["text"]
+    assert transcript[-1]["role"] == "assistant"
+    assert transcript[-1]["text"].startswith("word0 word1 word2 ")
 
 
 @requires_local_model
