@@ -199,3 +199,15 @@ def test_the_calculator_schema_carries_an_example() -> None:
     schema = BUILTIN_TOOLS["calculator"].definition.parameters
     assert schema["properties"]["expression"]["examples"] == ["12 * 34 + 5"]
     assert sorted(BUILTIN_TOOLS) == ["calculator", "clock", "read_file"]
+
+
+def test_read_file_refuses_a_file_swapped_for_a_pipe_after_the_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race: the path passed is_file(), then became a FIFO. Opening must neither block on
+    # the pipe nor read it.
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "swapped")
+    monkeypatch.setattr(Path, "is_file", lambda self: True)
+    with pytest.raises(PermissionError, match="not a regular file"):
+        read_file("swapped")

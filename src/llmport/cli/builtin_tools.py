@@ -15,6 +15,8 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -193,7 +195,15 @@ def read_file(path: str) -> str:
         raise PermissionError(f"{path!r} is outside the working directory")
     if not target.is_file():
         raise FileNotFoundError(f"no file {path!r} in the working directory")
-    with target.open("rb") as handle:
+    # Open without following a symlink and without blocking on a FIFO, then check what was
+    # opened: a file swapped for a link, a pipe or a device after the checks above is refused.
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        raise PermissionError(f"{path!r} cannot be opened as a regular file") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise PermissionError(f"{path!r} is not a regular file")
         data = handle.read(MAX_FILE_BYTES + 1)
     if b"\x00" in data:
         raise ValueError(f"{path!r} is not a text file")
