@@ -257,7 +257,7 @@ async def test_large_and_odd_tool_outputs_are_serialised_and_capped() -> None:
         m for m in result.transcript if isinstance(m, ToolMessage)
     )
     assert len(big_result.content) == 64 * 1024
-    assert big_result.content.endswith("characters]")
+    assert big_result.content.endswith("[truncated: 200000 bytes in all]")
     assert odd_result.content == "[[...]]" and not odd_result.is_error
     assert json.loads(data_result.content) == {"b": "bytes", "set": [1], "n": 1.5}
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from llmport import Tool, ToolCall, ToolDefinition, ToolExecutorPort, ToolRegistry, tool
-from llmport.agent.output import MAX_OUTPUT_CHARS, cap, serialize_output
+from llmport.agent.output import MAX_OUTPUT_BYTES, cap, serialize_output
 from llmport.agent.tools import ToolArgumentsError, parse_docstring
 
 
@@ -204,7 +204,7 @@ def test_serialize_output_handles_every_kind_of_value() -> None:
     assert serialize_output(Point(x=1, y=2)) == '{"x": 1.0, "y": 2.0}'
     assert serialize_output({"é": "ü"}) == '{"é": "ü"}'
     huge = serialize_output(["y" * 100] * 10_000)
-    assert len(huge) == MAX_OUTPUT_CHARS and "truncated" in huge[-40:]
+    assert len(huge) == MAX_OUTPUT_BYTES and "truncated" in huge[-40:]
 
 
 async def test_unshowable_output_is_a_tool_output_error_result() -> None:
@@ -225,4 +225,9 @@ async def test_unshowable_output_is_a_tool_output_error_result() -> None:
 def test_cap_keeps_short_text_and_marks_cuts() -> None:
     assert cap("abc", 10) == "abc"
     cut = cap("a" * 100, 50)
-    assert len(cut) == 50 and cut.endswith("[truncated 50 characters]")
+    assert len(cut) == 50 and cut.endswith("[truncated: 100 bytes in all]")
+    # the limit is in UTF-8 bytes: 3-byte characters are cut at a character boundary
+    wide = cap("語" * 100_000)
+    assert len(wide.encode()) <= 64 * 1024
+    assert wide.startswith("語" * 1000)
+    assert wide.endswith("[truncated: 300000 bytes in all]")

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, overload
 
-from llmport.agent.output import MAX_ERROR_CHARS, ToolOutputError, cap, serialize_output
+from llmport.agent.output import MAX_ERROR_BYTES, ToolOutputError, cap, serialize_output
 from llmport.domain.messages import ToolCall, ToolMessage
 from llmport.domain.tools import ToolDefinition
 
@@ -223,7 +223,7 @@ def cancelling() -> bool:
 
 def error_result(call: ToolCall, text: str) -> ToolMessage:
     """The short error result the model gets for ``call``."""
-    return ToolMessage(call.id, cap(text, MAX_ERROR_CHARS), is_error=True, name=call.name)
+    return ToolMessage(call.id, cap(text, MAX_ERROR_BYTES), is_error=True, name=call.name)
 
 
 def timeout_text(call: ToolCall, seconds: float | None) -> str:
@@ -232,7 +232,7 @@ def timeout_text(call: ToolCall, seconds: float | None) -> str:
 
 def short_error(error: BaseException) -> str:
     text = str(error).strip()
-    return cap(f"{type(error).__name__}: {text}" if text else type(error).__name__, MAX_ERROR_CHARS)
+    return cap(f"{type(error).__name__}: {text}" if text else type(error).__name__, MAX_ERROR_BYTES)
 
 
 class ToolRegistry:
