@@ -14,6 +14,7 @@ from llmport.adapters.local.model import (
     INSTALL_HINT,
     LocalModelUnavailableError,
     default_gguf_path,
+    default_threads,
     load_model,
 )
 from llmport.domain.errors import LlmError, NotFoundError
@@ -78,6 +79,10 @@ def test_the_model_is_loaded_once_per_process() -> None:
     first = load_model(default_gguf_path(), n_ctx=4096)
     second = load_model(default_gguf_path(), n_ctx=4096)
     assert first is second
+    assert load_model(default_gguf_path(), n_ctx=4096, n_threads=default_threads()) is first
+    # another thread count is honoured: a separate instance, not the cached one
+    other = 1 if default_threads() != 1 else 2
+    assert load_model(default_gguf_path(), n_ctx=4096, n_threads=other) is not first
     assert first.is_chatml
     assert first.is_end(first.llama.token_eos())
     assert len(first.call_openers) > 0

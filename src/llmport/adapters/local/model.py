@@ -119,7 +119,7 @@ class LoadedModel:
         return data
 
 
-_MODELS: dict[tuple[str, int], LoadedModel] = {}
+_MODELS: dict[tuple[str, int, int], LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
 
 
@@ -150,7 +150,8 @@ def default_threads() -> int:
 
 def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None) -> LoadedModel:
     """The model at ``path``, loaded on first use and shared by every adapter afterwards."""
-    key = (str(path.resolve()), n_ctx)
+    threads = n_threads or default_threads()
+    key = (str(path.resolve()), n_ctx, threads)  # a different thread count is another instance
     with _MODELS_LOCK:
         model = _MODELS.get(key)
         if model is not None:
@@ -168,7 +169,7 @@ def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None) -
             llama = llama_cpp.Llama(
                 model_path=str(path),
                 n_ctx=n_ctx,
-                n_threads=n_threads or default_threads(),
+                n_threads=threads,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as error:
