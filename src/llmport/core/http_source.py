@@ -1,0 +1,541 @@
+"""One request's life in the HTTP shell: attempts, retries before output, timeouts, reading.
+
+``HttpShell.stream`` builds an :class:`HttpEventSource` and awaits its ``start()``: the first
+attempt and the retries before a 2xx response has started. Iterating it then reads the body,
+frames it (SSE or NDJSON), hands each frame to the adapter's sans-IO decoder and yields the
+``RawEvent`` items for ``guard()``. While no delta has been decoded yet, a reset or a retryable
+in-band error is retried transparently; after one, never.
+
+Timeouts (first event, idle, total deadline) are enforced by one watchdog timer per stream,
+re-armed lazily from the time of the last read, not by a timeout context per read: that costs
+a float store per chunk instead of a timer handle (this is the hot path of every event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+
+from llmport.core.decoding import StreamDecoder
+from llmport.core.errors_map import HttpErrorInfo
+from llmport.core.http_settings import (
+    Framer,
+    Framing,
+    make_framer,
+)
+from llmport.core.raw import End, ProviderBlock, RawEvent, RefusalDelta
+from llmport.core.retry import is_retry_status, parse_retry_after, should_retry_header
+from llmport.core.secrets import (
+    redact_headers,
+    scrub_bytes,
+)
+from llmport.domain.errors import (
+    LlmConnectionError,
+    LlmError,
+    LlmTimeoutError,
+    QuotaExceededError,
+    StreamInBandError,
+    StreamTooLargeError,
+    TimeoutConnectError,
+    TimeoutDeadlineError,
+    TimeoutFirstEventError,
+    TimeoutIdleError,
+)
+from llmport.domain.events import ReasoningDelta, TextDelta, ToolCallDelta
+
+if TYPE_CHECKING:
+    from llmport.core.http import HttpShell
+
+__all__ = ["HttpEventSource"]
+
+_log = logging.getLogger("llmport.http")
+
+# What a retry would duplicate: the deltas, and provider-side blocks (a server tool that ran,
+# was billed, and went to the guard's assembler before any delta).
+_DELTAS: Final = (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta, ProviderBlock)
+_DRAIN_BYTES: Final = 64 * 1024
+_DRAIN_SECONDS: Final = 0.1
+_FIRST: Final = 0
+_IDLE: Final = 1
+_DEADLINE: Final = 2
+
+
+def _retryable(error: LlmError) -> bool:
+    """Whether a failure with no HTTP verdict may be retried before output.
+
+    A first-event, idle or deadline timeout is not: the wait was already long (the SDKs'
+    10-minute default would triple); connection failures and retryable in-band errors are.
+    """
+    if isinstance(error, TimeoutFirstEventError | TimeoutIdleError | TimeoutDeadlineError):
+        return False
+    return error.retryable
+
+
+class HttpEventSource:
+    """The ``RawEvent`` stream of one request; give it to ``guard()``.
+
+    An async iterator with ``aclose()``: closing it (or cancelling the task reading it) closes
+    the HTTP response at once.
+    """
+
+    __slots__ = (
+        "_body",
+        "_chunks",
+        "_deadline_at",
+        "_decoder",
+        "_decoder_factory",
+        "_delta_seen",
+        "_ended",
+        "_error",
+        "_expiry",
+        "_expiry_kind",
+        "_finished",
+        "_fired",
+        "_first_at",
+        "_framer",
+        "_framing",
+        "_got_frame",
+        "_headers",
+        "_loop",
+        "_method",
+        "_pending",
+        "_pos",
+        "_reader",
+        "_reading",
+        "_received",
+        "_response",
+        "_shell",
+        "_timer",
+        "_url",
+        "_verdict",
+        "retries_taken",
+        "status_code",
+    )
+
+    def __init__(
+        self,
+        shell: HttpShell,
+        *,
+        method: str,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        decoder_factory: Callable[[], StreamDecoder],
+        framing: Framing,
+    ) -> None:
+        self._shell = shell
+        self._method = method
+        self._url = url
+        self._body = body
+        self._headers = headers
+        self._decoder_factory = decoder_factory
+        self._framing = framing
+        self._loop = asyncio.get_running_loop()
+        deadline = shell.timeouts.deadline
+        self._deadline_at = None if deadline is None else self._loop.time() + deadline
+        self._response: httpx.Response | None = None
+        self._chunks: AsyncIterator[bytes] | None = None
+        self._decoder: StreamDecoder | None = None
+        self._framer: Framer | None = None
+        self._pending: list[RawEvent] = []
+        self._pos = 0
+        self._error: LlmError | None = None
+        self._finished = False
+        self._delta_seen = False
+        self._ended = False
+        self._got_frame = False
+        self._received = 0
+        self._verdict: bool | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._reader: asyncio.Task[Any] | None = None
+        self._reading = False
+        self._fired = False
+        self._expiry = 0.0
+        self._expiry_kind = _FIRST
+        self._first_at = 0.0
+        self.retries_taken = 0
+        self.status_code: int | None = None
+
+    def __repr__(self) -> str:
+        host = urlsplit(self._url).netloc
+        return f"<HttpEventSource {self._method} {host} status={self.status_code}>"
+
+    # --- starting (with retries) ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Send until a 2xx response has started, retrying per the policy."""
+        while True:
+            try:
+                await self._attempt()
+                return
+            except LlmError as error:
+                await self._before_retry(error)
+
+    async def _before_retry(self, error: LlmError) -> None:
+        """Sleep before the next attempt, or raise ``error`` when it must not be retried."""
+        await self._close_response()
+        shell = self._shell
+        policy = shell.retry
+        wait = error.retry_after
+        verdict, self._verdict = self._verdict, None
+        retry = _retryable(error) if verdict is None else verdict
+        if not retry or self.retries_taken >= policy.max_retries:
+            raise error
+        if wait is not None and wait > policy.max_retry_after:
+            raise error
+        if wait is None:
+            wait = policy.backoff(self.retries_taken)
+        if self._deadline_at is not None and self._loop.time() + wait >= self._deadline_at:
+            raise error
+        self.retries_taken += 1
+        shell.retries_taken = self.retries_taken
+        _log.info(
+            "%s: retry %d/%d in %.2fs after %s",
+            shell.provider,
+            self.retries_taken,
+            policy.max_retries,
+            wait,
+            type(error).__name__,
+        )
+        await shell.sleep(wait)
+
+    def _first_event_limit(self) -> tuple[float, bool]:
+        """(when, is_deadline) for the phase before the first frame."""
+        when = self._loop.time() + self._shell.timeouts.first_event
+        deadline = self._deadline_at
+        if deadline is not None and deadline <= when:
+            return deadline, True
+        return when, False
+
+    async def _attempt(self) -> None:
+        shell = self._shell
+        timeouts = shell.timeouts
+        client = shell.client
+        request = client.build_request(
+            self._method,
+            self._url,
+            content=self._body,
+            headers=self._headers,
+            timeout=httpx.Timeout(None, connect=timeouts.connect, pool=timeouts.connect),
+        )
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug(
+                "%s: %s %s headers=%s",
+                shell.provider,
+                self._method,
+                self._url,
+                redact_headers(request.headers.multi_items()),
+            )
+        when, is_deadline = self._first_event_limit()
+        self._first_at = when
+        try:
+            async with asyncio.timeout_at(when):
+                response = await client.send(request, stream=True, follow_redirects=False)
+        except TimeoutError:
+            raise self._timeout(is_deadline, first=True) from None
+        except httpx.HTTPError as error:
+            raise self._transport_error(error, during="sending the request") from error
+        self._response = response
+        self.status_code = response.status_code
+        if 200 <= response.status_code < 300:
+            self._shell.retries_taken = self.retries_taken
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding == "identity" and isinstance(response.stream, httpx.AsyncByteStream):
+                # The transport's stream itself (httpx maps its errors): two async-generator
+                # layers fewer per chunk than aiter_bytes(), which is needed only to decompress.
+                self._chunks = response.stream.__aiter__()
+            else:
+                self._chunks = response.aiter_bytes()
+            self._decoder = self._decoder_factory()
+            self._framer = make_framer(self._framing, shell.limits.max_event_bytes)
+            self._pending = []
+            self._pos = 0
+            self._got_frame = False
+            self._received = 0
+            return
+        raise await self._http_error(response)
+
+    async def _http_error(self, response: httpx.Response) -> LlmError:
+        shell = self._shell
+        limit = shell.limits.max_error_body_bytes
+        parts: list[bytes] = []
+        size = 0
+        when = self._loop.time() + min(shell.timeouts.idle, 30.0)
+        if self._deadline_at is not None:
+            when = min(when, self._deadline_at)
+        try:
+            async with asyncio.timeout_at(when):
+                async for chunk in response.aiter_bytes():
+                    parts.append(chunk)
+                    size += len(chunk)
+                    if size >= limit:
+                        break
+        except (TimeoutError, httpx.HTTPError):
+            pass  # the status alone is enough to report
+        finally:
+            await self._close_response()
+        body = scrub_bytes(b"".join(parts)[:limit], shell._secrets)
+        headers = response.headers
+        request_id = headers.get("x-request-id") or headers.get("request-id")
+        info = HttpErrorInfo(
+            status_code=response.status_code,
+            headers=headers,
+            body=body,
+            provider=shell.provider,
+            request_id=request_id,
+        )
+        error = shell.error_mapper(info)
+        if error.provider is None:
+            error.provider = shell.provider
+        if error.status_code is None:
+            error.status_code = response.status_code
+        if error.request_id is None:
+            error.request_id = request_id
+        wait = parse_retry_after(headers)
+        if wait is not None:
+            error.retry_after = wait
+        verdict = should_retry_header(headers)
+        if verdict is None or isinstance(error, QuotaExceededError):
+            # The server's x-should-retry wins, except over a body that says quota or spend
+            # limit: waiting will not fix that, and a retry is one more billed request.
+            verdict = error.retryable and is_retry_status(response.status_code)
+        self._verdict = verdict
+        return error
+
+    def _transport_error(self, error: httpx.HTTPError, *, during: str) -> LlmError:
+        host = urlsplit(self._url).netloc
+        kind = type(error).__name__
+        if isinstance(error, httpx.ConnectTimeout | httpx.PoolTimeout):
+            timeout = TimeoutConnectError(
+                f"could not connect to {host} within {self._shell.timeouts.connect:g}s",
+                provider=self._shell.provider,
+            )
+            timeout.timeout = self._shell.timeouts.connect
+            return timeout
+        if isinstance(error, httpx.ConnectError):
+            return LlmConnectionError(
+                f"could not connect to {host} ({kind})", provider=self._shell.provider
+            )
+        if isinstance(error, httpx.TimeoutException):
+            return TimeoutIdleError(
+                f"the HTTP client timed out while {during} ({kind})",
+                provider=self._shell.provider,
+            )
+        if isinstance(error, httpx.TransportError):
+            if isinstance(error, httpx.UnsupportedProtocol | httpx.ProxyError):
+                return LlmConnectionError(
+                    f"cannot reach {host}: {kind}", provider=self._shell.provider, retryable=False
+                )
+            return LlmConnectionError(
+                f"the connection to {host} failed while {during} ({kind})",
+                provider=self._shell.provider,
+            )
+        return LlmConnectionError(
+            f"HTTP failure while {during} ({kind})", provider=self._shell.provider, retryable=False
+        )
+
+    def _timeout(self, is_deadline: bool, *, first: bool) -> LlmError:
+        timeouts = self._shell.timeouts
+        error: LlmTimeoutError
+        if is_deadline:
+            error = TimeoutDeadlineError(
+                f"the request's deadline of {timeouts.deadline:g}s expired",
+                provider=self._shell.provider,
+            )
+            error.timeout = timeouts.deadline
+        elif first:
+            error = TimeoutFirstEventError(
+                f"no event within {timeouts.first_event:g}s of sending the request",
+                provider=self._shell.provider,
+            )
+            error.timeout = timeouts.first_event
+        else:
+            error = TimeoutIdleError(
+                f"nothing received for {timeouts.idle:g}s (idle timeout)",
+                provider=self._shell.provider,
+            )
+            error.timeout = timeouts.idle
+        return error
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def __aiter__(self) -> HttpEventSource:
+        return self
+
+    async def __anext__(self) -> RawEvent:
+        while True:
+            pos = self._pos
+            pending = self._pending
+            if pos < len(pending):
+                self._pos = pos + 1
+                return pending[pos]
+            if self._error is not None:
+                error, self._error = self._error, None
+                self._finished = True
+                await self._close_response()
+                raise error
+            if self._finished:
+                raise StopAsyncIteration
+            await self._fill()
+
+    async def _fill(self) -> None:
+        """Read one chunk and decode what it completes into ``_pending``."""
+        try:
+            chunk = await self._read()
+        except LlmError as error:
+            if not self._delta_seen and _retryable(error):
+                await self._retry(error)
+                return
+            raise
+        framer = self._framer
+        decoder = self._decoder
+        assert framer is not None
+        assert decoder is not None
+        events: list[RawEvent] = []
+        try:
+            if chunk is None:
+                self._finished = True
+                frames = framer.close()
+                for event, data in frames:
+                    events += decoder.feed(event, data)
+                events += decoder.eof()
+            else:
+                self._received += len(chunk)
+                if self._received > self._shell.limits.max_stream_bytes:
+                    raise StreamTooLargeError(
+                        f"the response is larger than {self._shell.limits.max_stream_bytes} bytes"
+                    )
+                frames = framer.feed(chunk)
+                if frames:
+                    self._got_frame = True
+                    for event, data in frames:
+                        events += decoder.feed(event, data)
+        except LlmError as error:
+            self._error = error
+        if not self._delta_seen:
+            for item in events:
+                if isinstance(item, _DELTAS):
+                    self._delta_seen = True
+                    break
+            failure = self._error
+            if (
+                not self._delta_seen
+                and isinstance(failure, StreamInBandError)
+                and failure.retryable
+            ):
+                self._error = None
+                await self._retry(failure)
+                return
+        self._pending = events
+        self._pos = 0
+        if events and type(events[-1]) is End:
+            self._ended = True
+        if self._error is not None or self._finished:
+            await self._close_response()
+
+    async def _retry(self, error: LlmError) -> None:
+        """Start over after ``error`` (nothing was yielded that a retry would duplicate)."""
+        self._finished = False
+        self._error = None
+        await self._before_retry(error)
+        await self.start()
+
+    async def _read(self) -> bytes | None:
+        """The next chunk of the body (None at its end), within the current time limit.
+
+        One watchdog timer per stream instead of a timeout context per read (the per-chunk
+        cost matters): each read only moves ``_expiry``; the timer, when it fires, re-arms
+        itself at the current expiry, or cancels the reading task if the read is overdue.
+        """
+        chunks = self._chunks
+        assert chunks is not None
+        if self._got_frame:
+            when = self._loop.time() + self._shell.timeouts.idle
+            kind = _IDLE
+        else:
+            when = self._first_at
+            kind = _FIRST
+        deadline = self._deadline_at
+        if deadline is not None and deadline <= when:
+            when = deadline
+            kind = _DEADLINE
+        self._expiry = when
+        self._expiry_kind = kind
+        task = self._reader = asyncio.current_task()
+        timer = self._timer
+        if timer is None or when < timer.when():
+            if timer is not None:
+                timer.cancel()  # the limit moved earlier (first event -> idle)
+            self._timer = self._loop.call_at(when, self._on_timer)
+        self._reading = True
+        try:
+            return await chunks.__anext__()
+        except StopAsyncIteration:
+            return None
+        except asyncio.CancelledError:
+            if self._fired:
+                self._fired = False
+                if task is not None and task.uncancel() == 0:
+                    raise self._timeout(kind == _DEADLINE, first=kind == _FIRST) from None
+            raise
+        except httpx.HTTPError as error:
+            raise self._transport_error(error, during="reading the response") from error
+        finally:
+            self._reading = False
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if not self._reading or self._reader is None:
+            return  # re-armed by the next read
+        if self._loop.time() < self._expiry:
+            self._timer = self._loop.call_at(self._expiry, self._on_timer)
+            return
+        self._fired = True
+        self._reader.cancel()
+
+    # --- closing -------------------------------------------------------------------------------
+
+    async def _close_response(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        response, self._response = self._response, None
+        self._chunks = None
+        if response is not None:
+            await response.aclose()
+
+    async def _drain(self) -> None:
+        """After the end marker: read the rest of a finished body (its last chunk is usually
+        already in flight), so the connection goes back to the pool instead of being closed."""
+        chunks = self._chunks
+        if chunks is None:
+            return
+        left = _DRAIN_BYTES
+        try:
+            async with asyncio.timeout(_DRAIN_SECONDS):
+                async for chunk in chunks:
+                    left -= len(chunk)
+                    if left < 0:
+                        return
+        except (TimeoutError, httpx.HTTPError):
+            return
+
+    async def aclose(self) -> None:
+        """Close the response now; the source yields nothing more. Idempotent.
+
+        After the provider's end marker the rest of the body (a few bytes) is drained first,
+        briefly, so the connection can be reused; otherwise the response is closed at once.
+        """
+        self._finished = True
+        self._pending = []
+        self._pos = 0
+        self._error = None
+        if self._ended:
+            self._ended = False
+            await self._drain()
+        await self._close_response()
