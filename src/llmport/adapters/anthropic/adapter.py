@@ -30,7 +30,7 @@ from llmport.adapters.anthropic.encode import (
     ToolChoice,
     encode_request,
 )
-from llmport.adapters.anthropic.errors import map_http_error
+from llmport.adapters.anthropic.errors import PROVIDER, map_http_error
 from llmport.core.guard import GuardedStream, guard
 from llmport.core.http import HttpShell, Limits, Timeouts
 from llmport.core.http_settings import check_base_url
@@ -42,7 +42,6 @@ from llmport.domain.tools import ToolDefinition
 
 __all__ = ["API_VERSION", "DEFAULT_BASE_URL", "AnthropicAdapter", "from_model_string"]
 
-PROVIDER: Final = "anthropic"
 DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
 API_VERSION: Final = "2023-06-01"
 KEY_VARIABLE: Final = "ANTHROPIC_API_KEY"

@@ -51,14 +51,13 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
-from llmport.adapters.anthropic.errors import in_band_error
+from llmport.adapters.anthropic.errors import PROVIDER, in_band_error
 from llmport.core.raw import END, Finish, ProviderBlock, RawEvent, ResponseInfo
 from llmport.domain.errors import StreamProtocolError, StreamTruncatedError
 from llmport.domain.events import FinishReason, ReasoningDelta, TextDelta, ToolCallDelta, Usage
 
 __all__ = ["CONTENT_ORDER", "FINISH_REASONS", "INCOMPLETE_KEY", "AnthropicDecoder"]
 
-PROVIDER: Final = "anthropic"
 
 FINISH_REASONS: Final[dict[str, FinishReason]] = {
     "end_turn": FinishReason.STOP,

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
 from llmport.adapters.anthropic.decode import CONTENT_ORDER, INCOMPLETE_KEY
+from llmport.adapters.anthropic.errors import PROVIDER
 from llmport.domain.messages import (
     AgentMessage,
     AssistantMessage,
@@ -62,7 +63,6 @@ __all__ = [
     "encode_request",
 ]
 
-PROVIDER: Final = "anthropic"
 DEFAULT_MAX_TOKENS: Final = 4096
 
 ThinkingSetting: TypeAlias = int | Literal["adaptive"] | Mapping[str, Any] | None

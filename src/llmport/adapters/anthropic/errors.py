@@ -50,9 +50,16 @@ from llmport.core.errors_map import (
 )
 from llmport.domain.errors import ErrorCategory, LlmError, StreamInBandError
 
-__all__ = ["error_category", "http_error", "in_band_error", "map_http_error", "parse_error_body"]
+__all__ = [
+    "PROVIDER",
+    "error_category",
+    "http_error",
+    "in_band_error",
+    "map_http_error",
+    "parse_error_body",
+]
 
-PROVIDER: Final = "anthropic"
+PROVIDER: Final = "anthropic"  # the one name every module of this adapter reports
 
 _BY_TYPE: Final[dict[str, ErrorCategory]] = {
     "invalid_request_error": ErrorCategory.BAD_REQUEST,
