@@ -292,8 +292,7 @@ class Agent:
             return error_result(call, short_error(error))  # not cancelled: it would hang the batch
         except Exception as error:  # an executor that breaks its own contract
             return error_result(call, short_error(error))
-        if result.tool_call_id != call.id:
-            result = ToolMessage(call.id, result.content, result.is_error, result.name)
+        # Whatever id and name the executor put on it, the result answers this call.
         return ToolMessage(call.id, cap(result.content), result.is_error, call.name)
 
 
