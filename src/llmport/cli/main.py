@@ -91,11 +91,10 @@ def _store(no_log: bool) -> RunStore | None:
     return None if no_log else RunStore()
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, renderer: Renderer) -> int:
     from llmport.domain.messages import UserMessage
 
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    renderer = make_renderer(json_output=args.json)
     tools = load_tools(args.tool, args.tools)
     port = build_port(args.model)
     store = _store(args.no_log)
@@ -121,10 +120,9 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _chat(args: argparse.Namespace) -> int:
+def _chat(args: argparse.Namespace, renderer: Renderer) -> int:
     from llmport.domain.messages import AgentMessage, UserMessage
 
-    renderer = make_renderer(json_output=False)
     tools = load_tools(args.tool, args.tools)
     port = build_port(args.model)
     store = _store(args.no_log)
@@ -212,12 +210,13 @@ def _logs(args: argparse.Namespace, renderer: Renderer) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``llmport`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
+    # One renderer for the whole command, so an interrupt or an error closes the one in use.
     renderer = make_renderer(json_output=bool(getattr(args, "json", False)))
     try:
         if args.command == "run":
-            return _run(args)
+            return _run(args, renderer)
         if args.command == "chat":
-            return _chat(args)
+            return _chat(args, renderer)
         return _logs(args, renderer)
     except CliError as error:
         renderer.error(error.message)
