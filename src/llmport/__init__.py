@@ -17,6 +17,7 @@ from llmport.domain import (
     AssistantMessage,
     AuthenticationError,
     BadRequestError,
+    CallOptions,
     ContentPolicyError,
     ContextLengthExceededError,
     Done,
@@ -32,6 +33,7 @@ from llmport.domain import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    Reasoning,
     ReasoningDelta,
     ReasoningPart,
     ServerError,
@@ -103,6 +105,8 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "CallOptions",
+    "Reasoning",
     "Agent",
     "AgentError",
     "AgentEvent",

@@ -27,6 +27,7 @@ from typing import Protocol, runtime_checkable
 
 from llmport.domain.events import LlmStreamEvent
 from llmport.domain.messages import AgentMessage, ToolCall, ToolMessage
+from llmport.domain.options import CallOptions
 from llmport.domain.tools import ToolDefinition
 
 __all__ = ["LlmCompletionPort", "LlmEventStream", "ToolExecutorPort"]
@@ -59,11 +60,17 @@ class LlmCompletionPort(Protocol):
     """A streaming chat model."""
 
     async def chat_stream(
-        self, messages: Sequence[AgentMessage], tools: Sequence[ToolDefinition]
+        self,
+        messages: Sequence[AgentMessage],
+        tools: Sequence[ToolDefinition],
+        *,
+        options: CallOptions | None = None,
     ) -> LlmEventStream:
         """Send the request; return once the response has started (retries done).
 
-        Raises ``LlmError`` when the request cannot start.
+        ``options`` overrides the adapter's defaults for this call (a value set wins); an option
+        the wire cannot express is a ``ValueError`` before any request. Raises ``LlmError``
+        when the request cannot start.
         """
         ...
 

@@ -43,12 +43,13 @@ def _loads(text: str) -> Any:
 
 
 class _CallBuffer:
-    __slots__ = ("args", "id", "name")
+    __slots__ = ("args", "data", "id", "name")
 
     def __init__(self, id: str | None, name: str | None) -> None:
         self.id = id or None
         self.name = name or ""
         self.args: list[str] = []
+        self.data: dict[str, Any] | None = None
 
 
 class _ReasoningBuffer:
@@ -68,6 +69,7 @@ class DeltaAssembler:
         "_blocks",
         "_by_index",
         "_calls",
+        "_layout",
         "_max_tool_calls",
         "_provider",
         "_reasoning",
@@ -87,6 +89,7 @@ class DeltaAssembler:
         self._calls: list[_CallBuffer] = []
         self._by_index: dict[int, _CallBuffer] = {}
         self._blocks: list[Mapping[str, Any]] = []
+        self._layout: dict[str, Any] = {}
 
     # --- feeding -----------------------------------------------------------------------------
 
@@ -99,6 +102,27 @@ class DeltaAssembler:
 
     def add_block(self, data: Mapping[str, Any]) -> None:
         self._blocks.append(data)
+
+    def add_layout(self, data: Mapping[str, Any]) -> None:
+        self._layout.update(data)
+
+    def _call_at(self, index: int) -> _CallBuffer:
+        buffer = self._by_index.get(index)
+        if buffer is None:
+            self.add_tool_call(ToolCallDelta(index))
+            buffer = self._by_index[index]
+        return buffer
+
+    def add_call_data(self, index: int, data: Mapping[str, Any]) -> None:
+        """Merge opaque provider data into the call at ``index`` (created if not seen yet)."""
+        buffer = self._call_at(index)
+        if buffer.data is None:
+            buffer.data = {}
+        buffer.data.update(data)
+
+    def set_call_arguments(self, index: int, arguments: str) -> None:
+        """The authoritative whole argument text of the call at ``index``: replaces its deltas."""
+        self._call_at(index).args = [arguments]
 
     def add_reasoning(self, delta: ReasoningDelta) -> None:
         buffer = self._reasoning.get(delta.index)
@@ -177,11 +201,21 @@ class DeltaAssembler:
                     arguments = _loads(raw)
                 except (ValueError, RecursionError):  # deep nesting ("[[[[...") recurses
                     arguments = None
+            data = buffer.data or {}
             if isinstance(arguments, dict) and buffer.name:
-                calls.append(ToolCall(call_id, buffer.name, arguments))
+                calls.append(ToolCall(call_id, buffer.name, arguments, provider_data=data))
                 any_complete = True
             else:
-                calls.append(ToolCall(call_id, buffer.name, {}, raw_arguments=raw, complete=False))
+                calls.append(
+                    ToolCall(
+                        call_id,
+                        buffer.name,
+                        {},
+                        raw_arguments=raw,
+                        complete=False,
+                        provider_data=data,
+                    )
+                )
                 any_broken = True
 
         refusal = "".join(self._refusal) if self._refusal else None
@@ -209,5 +243,6 @@ class DeltaAssembler:
             reasoning=reasoning,
             refusal=refusal,
             provider_blocks=tuple(self._blocks),
+            layout=self._layout,
         )
         return message, reason

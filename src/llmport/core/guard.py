@@ -32,7 +32,17 @@ from types import TracebackType
 from typing import Any
 
 from llmport.core.assembler import DEFAULT_MAX_TOOL_CALLS, DeltaAssembler
-from llmport.core.raw import End, Finish, ProviderBlock, RawEvent, RefusalDelta, ResponseInfo
+from llmport.core.raw import (
+    End,
+    Finish,
+    MessageLayout,
+    ProviderBlock,
+    RawEvent,
+    RefusalDelta,
+    ResponseInfo,
+    ToolCallArguments,
+    ToolCallData,
+)
 from llmport.domain.errors import (
     LlmError,
     StreamProtocolError,
@@ -149,6 +159,12 @@ class GuardedStream:
                     assembler.add_block(item.data)
                 elif isinstance(item, ResponseInfo):
                     self._info = item
+                elif isinstance(item, ToolCallData):
+                    assembler.add_call_data(item.index, item.data)
+                elif isinstance(item, ToolCallArguments):
+                    assembler.set_call_arguments(item.index, item.arguments)
+                elif isinstance(item, MessageLayout):
+                    assembler.add_layout(item.data)
                 else:
                     raise StreamProtocolError(
                         f"adapter produced an unknown item {type(item).__name__}",

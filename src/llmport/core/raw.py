@@ -9,6 +9,12 @@ consumer as they are) plus a few signals only the guard sees:
 ``RefusalDelta``  refusal text the provider marked as such (forwarded as ``TextDelta``)
 ``ProviderBlock`` provider-side content kept on the message, not interpreted
 ``ResponseInfo``  the provider's response id and model name
+``ToolCallData``  opaque provider data for one tool call (Gemini's ``thoughtSignature``, a
+                  Responses item id), merged into that call's ``ToolCall.provider_data``
+``ToolCallArguments`` the complete, authoritative argument text of one call (a ``.done`` event):
+                  it replaces whatever the call's deltas built
+``MessageLayout`` what the adapter needs to send the turn back exactly (merged into
+                  ``AssistantMessage.layout``)
 
 Only the guard builds ``Done``: a source that ends without ``End`` is a truncated stream.
 """
@@ -29,6 +35,9 @@ __all__ = [
     "RawEvent",
     "RefusalDelta",
     "ResponseInfo",
+    "ToolCallArguments",
+    "ToolCallData",
+    "MessageLayout",
 ]
 
 
@@ -72,6 +81,29 @@ class ResponseInfo:
     model: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ToolCallData:
+    """Opaque provider data for the tool call at ``index``, merged key by key."""
+
+    index: int
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallArguments:
+    """The whole argument text of the call at ``index``; replaces what its deltas built."""
+
+    index: int
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageLayout:
+    """Adapter data to rebuild the turn exactly, merged into ``AssistantMessage.layout``."""
+
+    data: Mapping[str, Any]
+
+
 RawEvent: TypeAlias = (
     TextDelta
     | ReasoningDelta
@@ -82,4 +114,7 @@ RawEvent: TypeAlias = (
     | RefusalDelta
     | ProviderBlock
     | ResponseInfo
+    | ToolCallData
+    | ToolCallArguments
+    | MessageLayout
 )

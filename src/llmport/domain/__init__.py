@@ -50,11 +50,15 @@ from llmport.domain.messages import (
     messages_from_json,
     messages_to_json,
 )
+from llmport.domain.options import CallOptions, Reasoning, unsupported_option
 from llmport.domain.tools import (
     ToolDefinition,
 )
 
 __all__ = [
+    "CallOptions",
+    "Reasoning",
+    "unsupported_option",
     "AgentMessage",
     "AssistantMessage",
     "AuthenticationError",

@@ -15,11 +15,12 @@ wants the result never has to assemble deltas itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
-from llmport.domain.messages import AssistantMessage
+from llmport.domain.messages import AssistantMessage, message_from_dict, message_to_dict
 
 __all__ = [
     "Done",
@@ -73,6 +74,27 @@ class Usage:
             self.reasoning_tokens + other.reasoning_tokens,
         )
 
+    def to_dict(self) -> dict[str, int]:
+        """A JSON-ready dict; ``Usage.from_dict`` reverses it exactly."""
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Usage:
+        if not isinstance(data, Mapping):
+            raise ValueError("usage must be a JSON object")
+        counts: dict[str, int] = {}
+        for name in ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens"):
+            value = data.get(name, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"usage field {name!r} must be an integer >= 0")
+            counts[name] = value
+        return cls(**counts)
+
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
@@ -125,6 +147,48 @@ class Done:
     detail: str | None = None
     response_id: str | None = None
     model: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; ``Done.from_dict`` reverses it exactly (usage None stays None)."""
+        return {
+            "finish_reason": self.finish_reason.value,
+            "raw_finish_reason": self.raw_finish_reason,
+            "usage": None if self.usage is None else self.usage.to_dict(),
+            "message": message_to_dict(self.message),
+            "stop_sequence": self.stop_sequence,
+            "detail": self.detail,
+            "response_id": self.response_id,
+            "model": self.model,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Done:
+        if not isinstance(data, Mapping):
+            raise ValueError("a Done must be a JSON object")
+        try:
+            reason = FinishReason(str(data.get("finish_reason")))
+        except ValueError:
+            raise ValueError(f"unknown finish_reason {data.get('finish_reason')!r}") from None
+        message = message_from_dict(data.get("message", {"role": "assistant"}))
+        if not isinstance(message, AssistantMessage):
+            raise ValueError("a Done's message must be an assistant message")
+        optional: dict[str, str | None] = {}
+        for name in ("raw_finish_reason", "stop_sequence", "detail", "response_id", "model"):
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"Done field {name!r} must be a string or null")
+            optional[name] = value
+        usage = data.get("usage")
+        return cls(
+            finish_reason=reason,
+            usage=None if usage is None else Usage.from_dict(usage),
+            message=message,
+            raw_finish_reason=optional["raw_finish_reason"],
+            stop_sequence=optional["stop_sequence"],
+            detail=optional["detail"],
+            response_id=optional["response_id"],
+            model=optional["model"],
+        )
 
 
 LlmStreamEvent: TypeAlias = TextDelta | ReasoningDelta | ToolCallDelta | Done

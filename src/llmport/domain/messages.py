@@ -103,6 +103,10 @@ class ToolCall:
     ``arguments`` is the parsed JSON object. When the model's argument text did not parse (or was
     cut by a token limit) ``complete`` is False, ``arguments`` is empty and ``raw_arguments``
     keeps the text as it came; such a call must never be executed.
+
+    ``provider_data`` is opaque, JSON-serialisable data the provider needs back with this call
+    on the next turn (Gemini's ``thoughtSignature`` on the function-call part, a Responses item
+    id); the adapter that produced it reads it, nothing else interprets it.
     """
 
     id: str
@@ -110,12 +114,30 @@ class ToolCall:
     arguments: Mapping[str, Any] = field(default_factory=dict)
     raw_arguments: str | None = None
     complete: bool = True
+    provider_data: Mapping[str, Any] = field(default_factory=dict)
 
     def arguments_json(self) -> str:
         """The arguments as JSON text, as they go back to the provider on the next turn."""
         if not self.complete and self.raw_arguments is not None:
             return self.raw_arguments
         return json.dumps(self.arguments, ensure_ascii=False, separators=(",", ":"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; ``ToolCall.from_dict`` reverses it exactly."""
+        return _drop_none(
+            {
+                "id": self.id,
+                "name": self.name,
+                "arguments": dict(self.arguments),
+                "raw_arguments": self.raw_arguments,
+                "complete": None if self.complete else False,
+                "provider_data": dict(self.provider_data) if self.provider_data else None,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ToolCall:
+        return _tool_call_from_dict(data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +163,10 @@ class AssistantMessage:
 
     ``refusal`` holds a refusal the provider marked as such (its text is in ``text`` too).
     ``provider_blocks`` keeps provider-side content that is not ours to interpret (Anthropic
-    server tool blocks, Gemini executable code ...), as JSON objects.
+    server tool blocks, Gemini executable code, Responses built-in tool items ...), as JSON
+    objects. ``layout`` is what the producing adapter needs to send the turn back exactly as it
+    came, beyond the parts above (Anthropic: the order of its content blocks and the citations
+    on its text blocks); opaque and JSON-serialisable, read only by that adapter.
     """
 
     text: str = ""
@@ -149,6 +174,7 @@ class AssistantMessage:
     reasoning: tuple[ReasoningPart, ...] = ()
     refusal: str | None = None
     provider_blocks: tuple[Mapping[str, Any], ...] = ()
+    layout: Mapping[str, Any] = field(default_factory=dict)
     role: Literal["assistant"] = field(default="assistant", init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -169,6 +195,16 @@ class ToolMessage:
     is_error: bool = False
     name: str | None = None
     role: Literal["tool"] = field(default="tool", init=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; ``ToolMessage.from_dict`` reverses it exactly."""
+        return message_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ToolMessage:
+        message = message_from_dict({"role": "tool", **data})
+        assert isinstance(message, ToolMessage)
+        return message
 
 
 AgentMessage: TypeAlias = SystemMessage | UserMessage | AssistantMessage | ToolMessage
@@ -221,18 +257,7 @@ def message_to_dict(message: AgentMessage) -> dict[str, Any]:
     if isinstance(message, AssistantMessage):
         out: dict[str, Any] = {"role": "assistant", "text": message.text}
         if message.tool_calls:
-            out["tool_calls"] = [
-                _drop_none(
-                    {
-                        "id": c.id,
-                        "name": c.name,
-                        "arguments": dict(c.arguments),
-                        "raw_arguments": c.raw_arguments,
-                        "complete": None if c.complete else False,
-                    }
-                )
-                for c in message.tool_calls
-            ]
+            out["tool_calls"] = [c.to_dict() for c in message.tool_calls]
         if message.reasoning:
             out["reasoning"] = [
                 _drop_none(
@@ -250,6 +275,8 @@ def message_to_dict(message: AgentMessage) -> dict[str, Any]:
             out["refusal"] = message.refusal
         if message.provider_blocks:
             out["provider_blocks"] = [dict(b) for b in message.provider_blocks]
+        if message.layout:
+            out["layout"] = dict(message.layout)
         return out
     if isinstance(message, ToolMessage):
         return _drop_none(
@@ -307,6 +334,7 @@ def _tool_call_from_dict(data: object) -> ToolCall:
         arguments=dict(_object(arguments, "tool call arguments")) if arguments is not None else {},
         raw_arguments=_opt_str(data, "raw_arguments"),
         complete=_bool(data, "complete", True),
+        provider_data=dict(_object(data.get("provider_data", {}), "tool call provider_data")),
     )
 
 
@@ -343,6 +371,7 @@ def message_from_dict(data: Mapping[str, Any]) -> AgentMessage:
             provider_blocks=tuple(
                 dict(_object(b, "a provider block")) for b in _list(data, "provider_blocks")
             ),
+            layout=dict(_object(data.get("layout", {}), "an assistant message layout")),
         )
     if role == "tool":
         return ToolMessage(
