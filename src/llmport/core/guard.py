@@ -105,6 +105,12 @@ class GuardedStream:
         return self._provider
 
     @property
+    def retries_taken(self) -> int:
+        """Retries this stream's request needed before it started (0 for a non-HTTP source)."""
+        retries = getattr(self._source, "retries_taken", 0)
+        return retries if isinstance(retries, int) else 0
+
+    @property
     def after_output(self) -> bool:
         """Whether an event has been yielded to the consumer."""
         return self._emitted

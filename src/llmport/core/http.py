@@ -150,8 +150,10 @@ class HttpShell:
             client, self._client = self._client, None
             await client.aclose()
 
-    def build_headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        headers = {"accept": "text/event-stream", **self._headers}
+    def build_headers(
+        self, extra: Mapping[str, str] | None = None, *, accept: str = "text/event-stream"
+    ) -> dict[str, str]:
+        headers = {"accept": accept, **self._headers}
         if extra:
             headers.update(extra)
         for name, secret in self._secret_headers.items():
@@ -165,11 +167,15 @@ class HttpShell:
         body: bytes,
         decoder_factory: Callable[[], StreamDecoder],
         framing: Framing = "sse",
+        framing_for: Callable[[str], Framing] | None = None,
+        accept: str = "text/event-stream",
         method: str = "POST",
         headers: Mapping[str, str] | None = None,
     ) -> HttpEventSource:
         """Send the request; return the event source once a 2xx response has started.
 
+        ``framing_for``, when given, picks the framing from the response's content type.
+        ``accept`` is the media type asked for (``application/x-ndjson`` for NDJSON wires).
         Raises the mapped ``LlmError`` when the request fails (after its retries).
         """
         self.retries_taken = 0
@@ -178,9 +184,10 @@ class HttpShell:
             method=method,
             url=url,
             body=body,
-            headers=self.build_headers(headers),
+            headers=self.build_headers(headers, accept=accept),
             decoder_factory=decoder_factory,
             framing=framing,
+            framing_for=framing_for,
         )
         await source.start()
         return source

@@ -99,6 +99,7 @@ class HttpEventSource:
         "_first_at",
         "_framer",
         "_framing",
+        "_framing_for",
         "_got_frame",
         "_headers",
         "_loop",
@@ -127,6 +128,7 @@ class HttpEventSource:
         headers: dict[str, str],
         decoder_factory: Callable[[], StreamDecoder],
         framing: Framing,
+        framing_for: Callable[[str], Framing] | None = None,
     ) -> None:
         self._shell = shell
         self._method = method
@@ -135,6 +137,7 @@ class HttpEventSource:
         self._headers = headers
         self._decoder_factory = decoder_factory
         self._framing = framing
+        self._framing_for = framing_for
         self._loop = asyncio.get_running_loop()
         deadline = shell.timeouts.deadline
         self._deadline_at = None if deadline is None else self._loop.time() + deadline
@@ -252,7 +255,11 @@ class HttpEventSource:
             else:
                 self._chunks = response.aiter_bytes()
             self._decoder = self._decoder_factory()
-            self._framer = make_framer(self._framing, shell.limits.max_event_bytes)
+            framing = self._framing
+            if self._framing_for is not None:
+                # The wire frames by content type (Gemini: SSE with alt=sse, else a JSON array).
+                framing = self._framing_for(response.headers.get("content-type", ""))
+            self._framer = make_framer(framing, shell.limits.max_event_bytes)
             self._pending = []
             self._pos = 0
             self._got_frame = False
