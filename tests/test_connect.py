@@ -62,8 +62,8 @@ def test_known_prefixes_include_scripted_and_are_sorted() -> None:
 
 
 def test_register_a_third_party_factory(monkeypatch: pytest.MonkeyPatch) -> None:
-    connect_module = importlib.import_module("llmport.connect")
-    monkeypatch.setattr(connect_module, "_FACTORIES", dict(connect_module._FACTORIES))
+    registry_module = importlib.import_module("llmport.registry")
+    monkeypatch.setattr(registry_module, "_ENTRIES", dict(registry_module._ENTRIES))
     register("mine", "llmport.adapters.scripted:from_model_string")
     assert "mine" in known_prefixes()
     assert isinstance(connect("mine:model"), ScriptedAdapter)
