@@ -27,6 +27,7 @@ from llmport.domain.events import (
     Usage,
 )
 from llmport.domain.messages import AgentMessage, AssistantMessage
+from llmport.domain.options import CallOptions
 from llmport.domain.tools import ToolDefinition
 
 __all__ = ["ScriptItem", "ScriptedAdapter", "ScriptedCall", "ScriptedTurn", "from_model_string"]
@@ -105,6 +106,7 @@ class ScriptedCall:
 
     messages: tuple[AgentMessage, ...]
     tools: tuple[ToolDefinition, ...]
+    options: CallOptions | None = None
 
 
 @dataclass
@@ -137,9 +139,13 @@ class ScriptedAdapter:
         return len(self.turns) - self._next
 
     async def chat_stream(
-        self, messages: Sequence[AgentMessage], tools: Sequence[ToolDefinition]
+        self,
+        messages: Sequence[AgentMessage],
+        tools: Sequence[ToolDefinition],
+        *,
+        options: CallOptions | None = None,
     ) -> GuardedStream:
-        self.calls.append(ScriptedCall(tuple(messages), tuple(tools)))
+        self.calls.append(ScriptedCall(tuple(messages), tuple(tools), options))
         if self._next >= len(self.turns):
             raise LlmError(
                 f"the script has no turn left (it had {len(self.turns)})",

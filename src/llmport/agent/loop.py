@@ -26,7 +26,15 @@ import asyncio
 import inspect
 import json
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import aclosing
 from dataclasses import dataclass
 from types import TracebackType
@@ -74,6 +82,7 @@ from llmport.domain.messages import (
     ToolMessage,
     UserMessage,
 )
+from llmport.domain.options import CallOptions
 from llmport.ports import LlmCompletionPort, ToolExecutorPort
 
 __all__ = ["Agent", "AgentResult", "AgentRun", "Approver", "Prompt"]
@@ -115,6 +124,7 @@ class Agent:
         tool_timeout: float | None = 60.0,
         loop_limit: int = 3,
         approve: Approver | None = None,
+        options: CallOptions | Mapping[str, Any] | None = None,
     ) -> None:
         if max_turns < 1:
             raise ValueError("max_turns must be at least 1")
@@ -135,6 +145,8 @@ class Agent:
         self.tool_timeout = tool_timeout
         self.loop_limit = loop_limit
         self.approve = approve
+        self.options = CallOptions.coerce(options)
+        """Per-call options sent with every turn (None: the port's defaults)."""
 
     def __repr__(self) -> str:
         return f"Agent(port={type(self.port).__name__}, max_turns={self.max_turns})"
@@ -177,7 +189,11 @@ class Agent:
             turns += 1
             done: Done | None = None
             try:
-                stream = await self.port.chat_stream([*prefix, *transcript], definitions)
+                history = [*prefix, *transcript]
+                if self.options is None:  # the two-argument call every port accepts
+                    stream = await self.port.chat_stream(history, definitions)
+                else:
+                    stream = await self.port.chat_stream(history, definitions, options=self.options)
                 async with stream:
                     async for event in stream:
                         if isinstance(event, TextDelta):

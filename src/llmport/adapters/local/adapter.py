@@ -38,6 +38,7 @@ from llmport.core.guard import GuardedStream, guard
 from llmport.core.raw import RawEvent
 from llmport.domain.errors import BadRequestError, ContextLengthExceededError, NotFoundError
 from llmport.domain.messages import AgentMessage, SystemMessage, ToolMessage
+from llmport.domain.options import CallOptions
 from llmport.domain.tools import ToolDefinition
 
 __all__ = ["LocalLlamaAdapter", "from_model_string"]
@@ -113,7 +114,11 @@ class LocalLlamaAdapter:
         return load_model(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads)
 
     async def chat_stream(
-        self, messages: Sequence[AgentMessage], tools: Sequence[ToolDefinition]
+        self,
+        messages: Sequence[AgentMessage],
+        tools: Sequence[ToolDefinition],
+        *,
+        options: CallOptions | None = None,
     ) -> GuardedStream:
         prepared = await asyncio.to_thread(self._prepare, tuple(messages), tuple(tools))
         source: WorkerSource[RawEvent] = WorkerSource(
