@@ -1,30 +1,30 @@
 """``OpenAIChatAdapter``: Chat Completions streaming (``POST {base_url}/chat/completions``) for
 OpenAI and every OpenAI-compatible server.
 
-The adapter is thin: the wire is in ``openai_compat`` (encode, decode, error mapping) and the
-HTTP work in the shared shell (``llmport.core.http``); ``guard()`` enforces the contract.
+A wire declaration and a preset table: the codec is in ``openai_compat`` (encode, decode, error
+mapping), everything else in the shared ``HttpAdapter``.
 
 API keys: ``api_key=``, else the environment variable (``OPENAI_API_KEY``, or the preset's).
-The rule for a missing key is simple and predictable: a key is required for the hosted
-services (``api.openai.com`` and every named preset: ``groq:``, ``deepseek:`` ...), where its
-absence is an ``AuthenticationError`` at construction naming the variable to set; a custom
-``base_url`` (argument or ``OPENAI_BASE_URL``) may run keyless, as llama.cpp, vLLM, LM Studio and
-Ollama's ``/v1`` do, and then no ``Authorization`` header is sent.
+A key is required for the hosted services (``api.openai.com`` and every named preset:
+``groq:``, ``deepseek:`` ...), where its absence is an ``AuthenticationError`` at construction
+naming the variable to set; a custom ``base_url`` (argument or ``OPENAI_BASE_URL``) may run
+keyless, as llama.cpp, vLLM, LM Studio and Ollama's ``/v1`` do, and then no ``Authorization``
+header is sent.
 
-Only choice 0 is streamed when ``n > 1`` is passed through ``extra_body``.
+Options, under OpenAI's names: ``max_tokens`` is ``max_completion_tokens`` on api.openai.com
+(the o-series reject ``max_tokens``) and ``max_tokens`` elsewhere (compatible servers know only
+it); ``reasoning`` is ``reasoning_effort`` (a token budget has no Chat Completions field);
+``response_format`` (a JSON Schema) is sent as ``{"type": "json_schema", ...}``, and an OpenAI
+shaped ``{"type": "json_object"}`` passes as it is; ``tool_choice`` and ``parallel_tool_calls``
+are sent only with tools. Only choice 0 is streamed when ``n > 1`` comes through ``extra_body``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from types import TracebackType
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Final
 from urllib.parse import urlsplit
-
-import httpx
 
 from llmport.adapters.openai_compat import (
     OpenAIChatDecoder,
@@ -33,18 +33,14 @@ from llmport.adapters.openai_compat import (
     encode_tools,
     openai_error_mapper,
 )
-from llmport.core.guard import GuardedStream, guard
-from llmport.core.http import HttpShell, Limits, Timeouts
-from llmport.core.http_settings import check_base_url
-from llmport.core.retry import RetryPolicy
-from llmport.core.secrets import Secret
-from llmport.domain.errors import AuthenticationError
-from llmport.domain.messages import AgentMessage
-from llmport.domain.tools import ToolDefinition
+from llmport.core.adapter import HttpAdapter
+from llmport.core.wire import KeySpec, Wire, WireRequest
+from llmport.domain.options import unsupported_option
 
-__all__ = ["PRESETS", "OpenAIChatAdapter", "Preset", "from_model_string"]
+__all__ = ["OPENAI_CHAT_WIRE", "PRESETS", "OpenAIChatAdapter", "Preset", "from_model_string"]
 
 OPENAI_BASE_URL: Final = "https://api.openai.com/v1"
+_OPENAI_FORMATS: Final = frozenset({"json_object", "json_schema", "text"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,159 +65,127 @@ PRESETS: Final[dict[str, Preset]] = {
 }
 
 
-class OpenAIChatAdapter:
-    """A streaming chat port over the Chat Completions API."""
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """The Chat wire's own keywords: ``stream_usage`` (None: the preset's default)."""
+
+    stream_usage: bool | None = None
+
+
+def response_format_object(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """OpenAI's ``response_format`` for a JSON Schema (an OpenAI-shaped object passes as is)."""
+    if schema.get("type") in _OPENAI_FORMATS:
+        return dict(schema)
+    title = schema.get("title")
+    name = title if isinstance(title, str) and title.isidentifier() else "response"
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": dict(schema)}}
+
+
+def encode_chat(request: WireRequest) -> dict[str, Any]:
+    """The JSON body of a streaming Chat Completions request (pure)."""
+    options, settings = request.options, request.settings
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": encode_messages(request.messages),
+        "stream": True,
+    }
+    stream_usage = settings.stream_usage
+    if stream_usage is None:
+        preset = PRESETS.get(request.provider)
+        stream_usage = preset.stream_usage if preset is not None else True
+    if stream_usage:
+        body["stream_options"] = {"include_usage": True}
+    if request.tools:
+        body["tools"] = encode_tools(request.tools)
+        if options.tool_choice is not None:
+            choice = options.tool_choice
+            if choice == "required" and request.provider == "mistral":
+                choice = "any"  # Mistral's name for it
+            body["tool_choice"] = encode_tool_choice(choice)
+        if options.parallel_tool_calls is not None:
+            body["parallel_tool_calls"] = options.parallel_tool_calls
+    if options.temperature is not None:
+        body["temperature"] = options.temperature
+    if options.top_p is not None:
+        body["top_p"] = options.top_p
+    if options.stop is not None:
+        body["stop"] = list(options.stop)
+    if options.seed is not None:
+        body["seed"] = options.seed
+    if options.response_format is not None:
+        body["response_format"] = response_format_object(options.response_format)
+    reasoning = options.reasoning
+    if reasoning is not None:
+        if reasoning.budget_tokens is not None:
+            raise unsupported_option(
+                "reasoning.budget_tokens", "openai-chat", "use a reasoning effort level"
+            )
+        if reasoning.summary is not None:
+            raise unsupported_option("reasoning.summary", "openai-chat", "use openai-responses")
+        body["reasoning_effort"] = reasoning.effort
+    if options.max_tokens is not None:
+        on_openai = urlsplit(request.base_url).hostname == "api.openai.com"
+        body["max_completion_tokens" if on_openai else "max_tokens"] = options.max_tokens
+    if options.extra_body:
+        body.update(options.extra_body)
+    return body
+
+
+def _chat_url(base_url: str, model: str) -> str:
+    return f"{base_url}/chat/completions"
+
+
+OPENAI_CHAT_WIRE: Final = Wire(
+    name="openai-chat",
+    provider="openai",
+    default_base_url=OPENAI_BASE_URL,
+    url=_chat_url,
+    encode=encode_chat,
+    decoder=lambda provider: OpenAIChatDecoder(provider=provider),
+    error_mapper=openai_error_mapper,
+    key=KeySpec("authorization", ("OPENAI_API_KEY",), "Bearer ", optional_off_default=True),
+    base_url_env=("OPENAI_BASE_URL",),
+    settings=ChatSettings,
+)
+
+
+def preset_wire(name: str) -> Wire:
+    """The Chat wire for a preset: its provider name, base URL and key variable."""
+    spec = PRESETS.get(name)
+    if spec is None:
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}")
+    if name == "openai":
+        return OPENAI_CHAT_WIRE
+    return replace(
+        OPENAI_CHAT_WIRE,
+        provider=spec.provider,
+        default_base_url=spec.base_url,
+        key=KeySpec("authorization", (spec.api_key_env,), "Bearer "),
+        base_url_env=(),
+    )
+
+
+class OpenAIChatAdapter(HttpAdapter):
+    """A streaming chat port over the Chat Completions API (``preset=`` a hosted service).
+
+    ``reasoning_effort=`` is kept as an alias of ``reasoning=`` (the effort level).
+    """
 
     def __init__(
         self,
         model: str,
         *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        connect_timeout: float = 5.0,
-        first_event_timeout: float = 600.0,
-        idle_timeout: float = 120.0,
-        deadline: float | None = None,
-        max_retries: int = 2,
-        tool_choice: str | Mapping[str, Any] | None = None,
-        parallel_tool_calls: bool | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_tokens: int | None = None,
-        stop: str | Sequence[str] | None = None,
-        seed: int | None = None,
-        response_format: Mapping[str, Any] | None = None,
-        reasoning_effort: str | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        stream_usage: bool | None = None,
-        limits: Limits | None = None,
         preset: str = "openai",
+        reasoning_effort: str | None = None,
+        **options: Any,
     ) -> None:
-        if not model:
-            raise ValueError("OpenAIChatAdapter needs model=")
-        spec = PRESETS.get(preset)
-        if spec is None:
-            raise ValueError(f"unknown preset {preset!r}; known: {', '.join(sorted(PRESETS))}")
-        self.model = model
-        self.provider = spec.provider
-        if base_url is None and preset == "openai":
-            base_url = os.environ.get("OPENAI_BASE_URL") or None
-        self.base_url = check_base_url(base_url or spec.base_url)
-        key = api_key if api_key is not None else os.environ.get(spec.api_key_env)
-        custom_server = preset == "openai" and urlsplit(self.base_url).hostname != "api.openai.com"
-        if not key and not custom_server:
-            raise AuthenticationError(
-                f"no API key for {spec.provider}: set the {spec.api_key_env} environment "
-                "variable or pass api_key=",
-                provider=spec.provider,
-            )
-        self._key_env = spec.api_key_env
-        secret_headers = {"authorization": Secret(f"Bearer {key}")} if key else {}
-        headers = {"content-type": "application/json", **(extra_headers or {})}
-        self._shell = HttpShell(
-            provider=spec.provider,
-            http_client=http_client,
-            timeouts=Timeouts(connect_timeout, first_event_timeout, idle_timeout, deadline),
-            retry=RetryPolicy(max_retries=max_retries),
-            limits=limits,
-            error_mapper=openai_error_mapper,
-            headers=headers,
-            secret_headers=secret_headers,
-        )
-        self._url = f"{self.base_url}/chat/completions"
-        self.tool_choice = tool_choice
-        self.parallel_tool_calls = parallel_tool_calls
-        self.settings: dict[str, Any] = {}
-        for name, value in (
-            ("temperature", temperature),
-            ("top_p", top_p),
-            ("stop", stop if stop is None or isinstance(stop, str) else list(stop)),
-            ("seed", seed),
-            ("response_format", dict(response_format) if response_format else None),
-            ("reasoning_effort", reasoning_effort),
-        ):
-            if value is not None:
-                self.settings[name] = value
-        if max_tokens is not None:
-            # OpenAI deprecated max_tokens (o-series reject it); compatible servers know only it.
-            field = "max_completion_tokens" if self._is_openai else "max_tokens"
-            self.settings[field] = max_tokens
-        self.extra_body = dict(extra_body or {})
-        self.stream_usage = spec.stream_usage if stream_usage is None else stream_usage
+        if reasoning_effort is not None:
+            options.setdefault("reasoning", reasoning_effort)
+        super().__init__(preset_wire(preset), model, **options)
 
-    @property
-    def _is_openai(self) -> bool:
-        return urlsplit(self.base_url).hostname == "api.openai.com"
-
-    def __repr__(self) -> str:
-        return (
-            f"OpenAIChatAdapter(model={self.model!r}, provider={self.provider!r}, "
-            f"base_url={self.base_url!r})"
-        )
-
-    @property
-    def retries_taken(self) -> int:
-        """Retries the last ``chat_stream`` call needed (HTTP and in-band ones)."""
-        return self._shell.retries_taken
-
-    @property
-    def shell(self) -> HttpShell:
-        return self._shell
-
-    def build_request(
-        self, messages: Sequence[AgentMessage], tools: Sequence[ToolDefinition]
-    ) -> dict[str, Any]:
+    def build_request(self, messages: Any, tools: Any = (), options: Any = None) -> dict[str, Any]:
         """The JSON body of a request (pure; what ``chat_stream`` sends)."""
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": encode_messages(messages),
-            "stream": True,
-        }
-        if self.stream_usage:
-            body["stream_options"] = {"include_usage": True}
-        if tools:
-            body["tools"] = encode_tools(tools)
-            if self.tool_choice is not None:
-                choice = self.tool_choice
-                if choice == "required" and self.provider == "mistral":
-                    choice = "any"  # Mistral's name for it
-                body["tool_choice"] = encode_tool_choice(choice)
-            if self.parallel_tool_calls is not None:
-                body["parallel_tool_calls"] = self.parallel_tool_calls
-        body.update(self.settings)
-        body.update(self.extra_body)
-        return body
-
-    async def chat_stream(
-        self, messages: Sequence[AgentMessage], tools: Sequence[ToolDefinition]
-    ) -> GuardedStream:
-        body = json.dumps(
-            self.build_request(messages, tools), ensure_ascii=False, separators=(",", ":")
-        ).encode()
-        provider = self.provider
-        source = await self._shell.stream(
-            url=self._url,
-            body=body,
-            decoder_factory=lambda: OpenAIChatDecoder(provider=provider),
-        )
-        return guard(source, provider=provider)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if the adapter created it."""
-        await self._shell.aclose()
-
-    async def __aenter__(self) -> OpenAIChatAdapter:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        return self.request_body(messages, tools, options)
 
 
 def from_model_string(model: str, **options: Any) -> OpenAIChatAdapter:

@@ -115,7 +115,7 @@ def test_connect_builds_the_adapter() -> None:
     port = connect("anthropic:claude-sonnet-4-5", api_key="k", max_tokens=100)
     assert isinstance(port, AnthropicAdapter)
     assert port.model == "claude-sonnet-4-5"
-    assert port.settings.max_tokens == 100
+    assert port.options.max_tokens == 100
 
 
 async def test_next_turn_after_a_streamed_thinking_tool_turn_goes_back_unchanged() -> None:
