@@ -15,21 +15,16 @@ import httpx
 import pytest
 from tests.support.goldens import mock_client
 from tests.support.streams import RecordedStream, stream_params
+from tests.support.wires import WIRE_SUITES
 
 from llmport import LlmCompletionPort, StreamTruncatedError, UserMessage
-from llmport.adapters.anthropic import AnthropicAdapter
-from llmport.adapters.openai_chat import OpenAIChatAdapter
 from llmport.testing import check_cancellation, check_port
 
 PortFactory = Callable[[httpx.AsyncClient], LlmCompletionPort]
 
+# Every registered wire's recorded formats (the registry completeness test keeps this whole).
 ADAPTERS: dict[str, PortFactory] = {
-    "openai_chat_sse": lambda client: OpenAIChatAdapter(
-        "recorded", api_key="k", http_client=client, max_retries=0
-    ),
-    "anthropic_messages_sse": lambda client: AnthropicAdapter(
-        "recorded", api_key="k", http_client=client, max_retries=0
-    ),
+    wire_format: suite.port for suite in WIRE_SUITES.values() for wire_format in suite.wire_formats
 }
 
 HI = [UserMessage("hi")]
