@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 from llmport.core.assembler import DEFAULT_MAX_TOOL_CALLS, DeltaAssembler
 from llmport.domain.errors import StreamTooLargeError
 from llmport.domain.events import FinishReason, ReasoningDelta, ToolCallDelta
-from llmport.domain.messages import AssistantMessage, ReasoningPart, ToolCall
+from llmport.domain.messages import (
+    AssistantMessage,
+    ReasoningPart,
+    ToolCall,
+    message_from_dict,
+    message_to_dict,
+)
 
 STOP = FinishReason.STOP
 
@@ -508,3 +514,65 @@ def test_non_json_constants_make_a_call_malformed(constant: str) -> None:
     message, reason = assembler.build(FinishReason.TOOL_CALLS)
     assert reason is FinishReason.MALFORMED_TOOL_CALL
     assert message.tool_calls[0].complete is False
+
+
+# --- provider data on tool calls -------------------------------------------------------------
+
+provider_data = st.dictionaries(st.text(max_size=6), json_leaves, max_size=3)
+
+
+@given(turns(), st.data())
+def test_provider_data_lands_on_its_call_whatever_the_interleaving(
+    turn: tuple[list[object], str, list[ToolCall], str], data: st.DataObject
+) -> None:
+    merged, _, calls, _ = turn
+    indices = {
+        item.id: item.index for item in merged if isinstance(item, ToolCallDelta) and item.id
+    }
+    wanted = {c.id: data.draw(provider_data) for c in calls}
+    # Each call's data, split in pieces, goes in after its first fragment, anywhere later.
+    for call_id, value in wanted.items():
+        first = next(
+            i
+            for i, item in enumerate(merged)
+            if isinstance(item, ToolCallDelta) and item.id == call_id
+        )
+        for key, piece in value.items():
+            at = data.draw(st.integers(first + 1, len(merged)))
+            merged.insert(at, ("data", indices[call_id], {key: piece}))
+    assembler = DeltaAssembler()
+    for item in merged:
+        if isinstance(item, ToolCallDelta):
+            assembler.add_tool_call(item)
+        elif isinstance(item, ReasoningDelta):
+            assembler.add_reasoning(item)
+        elif item[0] == "data":
+            assembler.add_call_data(item[1], item[2])
+        else:
+            assembler.add_text(item[1])
+    message, _ = assembler.build(STOP)
+    assert {c.id: dict(c.provider_data) for c in message.tool_calls} == wanted
+    restored = message_from_dict(json.loads(json.dumps(message_to_dict(message))))
+    assert restored == message
+
+
+def test_authoritative_arguments_replace_what_the_deltas_built() -> None:
+    assembler = DeltaAssembler()
+    assembler.add_tool_call(ToolCallDelta(0, "c1", "f", '{"a": 1'))
+    assembler.set_call_arguments(0, '{"a": 2}')
+    assembler.set_call_arguments(1, '{"b": 3}')  # a call seen only through its .done event
+    assembler.add_tool_call(ToolCallDelta(1, "c2", "g"))
+    message, reason = assembler.build(STOP)
+    assert [(c.id, c.name, dict(c.arguments)) for c in message.tool_calls] == [
+        ("c1", "f", {"a": 2}),
+        ("c2", "g", {"b": 3}),
+    ]
+    assert reason is FinishReason.TOOL_CALLS
+
+
+def test_layout_records_merge_onto_the_message() -> None:
+    assembler = DeltaAssembler()
+    assembler.add_layout({"order": [1]})
+    assembler.add_layout({"citations": {"0": []}})
+    message, _ = assembler.build(STOP)
+    assert message.layout == {"order": [1], "citations": {"0": []}}

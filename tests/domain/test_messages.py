@@ -51,7 +51,7 @@ image_parts = st.one_of(
 )
 user_parts = st.one_of(st.builds(TextPart, texts), image_parts)
 tool_calls = st.one_of(
-    st.builds(ToolCall, id=texts, name=texts, arguments=json_objects),
+    st.builds(ToolCall, id=texts, name=texts, arguments=json_objects, provider_data=json_objects),
     st.builds(
         ToolCall,
         id=texts,
@@ -59,6 +59,7 @@ tool_calls = st.one_of(
         arguments=st.just({}),
         raw_arguments=texts,
         complete=st.just(False),
+        provider_data=json_objects,
     ),
 )
 reasoning_parts = st.builds(
@@ -80,6 +81,7 @@ messages: st.SearchStrategy[AgentMessage] = st.one_of(
         reasoning=st.lists(reasoning_parts, max_size=2).map(tuple),
         refusal=opt_texts,
         provider_blocks=st.lists(json_objects, max_size=2).map(tuple),
+        layout=json_objects,
     ),
     st.builds(
         ToolMessage, tool_call_id=texts, content=texts, is_error=st.booleans(), name=opt_texts
