@@ -41,6 +41,17 @@ def block_digest(block: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
+def layout_digest(layout: Mapping[str, Any]) -> dict[str, Any]:
+    """The message's layout: the block order as it is, each citations record digested."""
+    out: dict[str, Any] = {}
+    if "content_order" in layout:
+        out["content_order"] = layout["content_order"]
+    if "citations" in layout:
+        # Digested as the record it is: {"type": "citations", "index", "text", "citations"}.
+        out["citations"] = [block_digest({"type": "citations", **c}) for c in layout["citations"]]
+    return out
+
+
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
@@ -121,6 +132,7 @@ def done_form(done: Done) -> dict[str, Any]:
                         for r in message.reasoning
                     ],
                     "provider_blocks": [block_digest(b) for b in message.provider_blocks],
+                    "layout": layout_digest(message.layout) or None,
                 }
             ),
         }

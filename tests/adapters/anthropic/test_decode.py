@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmport.adapters.anthropic.decode import FINISH_REASONS, INCOMPLETE_KEY, AnthropicDecoder
-from llmport.core.raw import END, Finish, ProviderBlock, ResponseInfo
+from llmport.core.raw import END, Finish, MessageLayout, ProviderBlock, ResponseInfo
 from llmport.domain.errors import (
     ErrorCategory,
     StreamInBandError,
@@ -308,15 +308,15 @@ async def test_server_tool_blocks_are_assembled_into_provider_blocks_in_order() 
             "input": {"query": "weather"},
         },
         result,
-        {
-            "type": "content_order",
-            "blocks": [
-                {"type": "server_tool_use", "index": 0},
-                {"type": "web_search_tool_result", "index": 1},
-                {"type": "text", "index": 2, "length": 6},
-            ],
-        },
     ]
+    (layout,) = [i for i in decode_all(frames) if isinstance(i, MessageLayout)]
+    assert dict(layout.data) == {
+        "content_order": [
+            {"type": "server_tool_use", "index": 0},
+            {"type": "web_search_tool_result", "index": 1},
+            {"type": "text", "index": 2, "length": 6},
+        ]
+    }
     _, done = await through_guard(frames)
     # Server-side tools are the provider's business: never client tool calls.
     assert done.message.tool_calls == ()
@@ -324,8 +324,8 @@ async def test_server_tool_blocks_are_assembled_into_provider_blocks_in_order() 
     assert [b["type"] for b in done.message.provider_blocks] == [
         "server_tool_use",
         "web_search_tool_result",
-        "content_order",
     ]
+    assert done.message.layout == layout.data
 
 
 def test_unknown_block_types_and_their_deltas_are_kept_as_provider_blocks() -> None:
@@ -342,11 +342,12 @@ def test_unknown_block_types_and_their_deltas_are_kept_as_provider_blocks() -> N
         MESSAGE_STOP,
     ]
     blocks = [dict(i.data) for i in decode_all(frames) if isinstance(i, ProviderBlock)]
-    assert blocks[:2] == [
+    assert blocks == [
         {"type": "compaction", "content": "Summary of before."},
         {"type": "hologram", "shape": {"sides": 6}},
     ]
-    assert blocks[2]["type"] == "content_order"
+    (layout,) = [i for i in decode_all(frames) if isinstance(i, MessageLayout)]
+    assert [e["type"] for e in layout.data["content_order"]] == ["compaction", "hologram"]
 
 
 def test_a_server_block_the_message_never_closed_is_kept_and_flagged() -> None:
@@ -357,7 +358,7 @@ def test_a_server_block_the_message_never_closed_is_kept_and_flagged() -> None:
         message_delta("max_tokens"),
         MESSAGE_STOP,
     ]
-    block, _order = [i for i in decode_all(frames) if isinstance(i, ProviderBlock)]
+    (block,) = [i for i in decode_all(frames) if isinstance(i, ProviderBlock)]
     assert block.data["type"] == "server_tool_use"
     assert block.data[INCOMPLETE_KEY] is True
 
@@ -380,12 +381,11 @@ def test_the_content_order_record_lists_every_block_of_a_message_with_server_blo
         message_delta("pause_turn"),
         MESSAGE_STOP,
     ]
-    *_, order, end = decode_all(frames)
+    *_, layout, end = decode_all(frames)
     assert end is END
-    assert isinstance(order, ProviderBlock)
-    assert dict(order.data) == {
-        "type": "content_order",
-        "blocks": [
+    assert isinstance(layout, MessageLayout)
+    assert dict(layout.data) == {
+        "content_order": [
             {"type": "thinking", "index": 0},
             {"type": "text", "index": 1, "length": len("Let me séarch.")},
             {"type": "server_tool_use", "index": 2},
@@ -397,7 +397,7 @@ def test_the_content_order_record_lists_every_block_of_a_message_with_server_blo
 
 def test_no_content_order_record_without_server_blocks() -> None:
     items = decode_all(text_message("plain"))
-    assert not [i for i in items if isinstance(i, ProviderBlock)]
+    assert not [i for i in items if isinstance(i, ProviderBlock | MessageLayout)]
 
 
 def test_citations_stay_text_and_are_kept_as_metadata() -> None:
@@ -417,12 +417,10 @@ def test_citations_stay_text_and_are_kept_as_metadata() -> None:
     ]
     items = decode_all(frames)
     assert [i.text for i in items if isinstance(i, TextDelta)] == ["It is ", "70F.", " Enjoy."]
-    (meta,) = [i for i in items if isinstance(i, ProviderBlock)]
+    assert not [i for i in items if isinstance(i, ProviderBlock)]
+    (meta,) = [i for i in items if isinstance(i, MessageLayout)]
     assert dict(meta.data) == {
-        "type": "citations",
-        "index": 0,
-        "text": "It is 70F.",
-        "citations": [citation],
+        "citations": [{"index": 0, "text": "It is 70F.", "citations": [citation]}]
     }
 
 

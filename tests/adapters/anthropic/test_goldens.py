@@ -140,23 +140,19 @@ async def test_stream_agrees_with_its_body_and_meta(stream: RecordedStream) -> N
         expected_calls.append((call_id, name, arguments, closed))
     assert calls == expected_calls
     # server-side blocks: kept, in order, never client tool calls
-    server_blocks = [
-        b["type"]
-        for b in message.provider_blocks
-        if b["type"] not in ("citations", "content_order")
-    ]
+    server_blocks = [b["type"] for b in message.provider_blocks]
     assert server_blocks == facts["server"]
     if "server_tools" in stream.features:
         assert server_blocks
     # a message with server-side blocks records the order of all its blocks
-    records = [b for b in message.provider_blocks if b["type"] == "content_order"]
+    record = message.layout.get("content_order")
     if facts["server"]:
-        (record,) = records
-        assert [(e["type"], e["index"]) for e in record["blocks"]] == facts["order"]
-        lengths = [e["length"] for e in record["blocks"] if e["type"] == "text"]
+        assert record is not None
+        assert [(e["type"], e["index"]) for e in record] == facts["order"]
+        lengths = [e["length"] for e in record if e["type"] == "text"]
         assert sum(lengths) == len(message.text)
     else:
-        assert records == []
+        assert record is None
 
 
 @pytest.mark.parametrize("stream", STREAMS)

@@ -24,12 +24,11 @@ maps it to llmport's vocabulary:
   response would: the start object with its deltas applied (``input_json_delta`` fragments parsed
   into ``input``, string fields of other deltas appended). They are the provider's business:
   never executed, kept on the message so the next turn can send them back;
-- ``citations_delta`` on a text block: the text stays plain text; the citations are kept as one
-  ``ProviderBlock({"type": "citations", "index", "text", "citations"})`` per cited text block,
+- ``citations_delta`` on a text block: the text stays plain text; the citations are kept in the
+  message's ``layout["citations"]``, one ``{"index", "text", "citations"}`` per cited text block,
   so a caller can show sources. It is llmport metadata, not an Anthropic block: the encoder puts
   the citations back on their text block;
-- a message with server-side blocks also gets one
-  ``ProviderBlock({"type": "content_order", "blocks": [...]})`` at its end: the type, block index
+- a message with server-side blocks also gets ``layout["content_order"]``: the type, block index
   (and, for text, its length in characters; for a tool call, its id) of every block in stream
   order. The message keeps one text, its reasoning and its tool calls apart, so this record is
   what lets the encoder send such a turn back exactly as it came, text between the server tool
@@ -52,11 +51,11 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from llmport.adapters.anthropic.errors import PROVIDER, in_band_error
-from llmport.core.raw import END, Finish, ProviderBlock, RawEvent, ResponseInfo
+from llmport.core.raw import END, Finish, MessageLayout, ProviderBlock, RawEvent, ResponseInfo
 from llmport.domain.errors import StreamProtocolError, StreamTruncatedError
 from llmport.domain.events import FinishReason, ReasoningDelta, TextDelta, ToolCallDelta, Usage
 
-__all__ = ["CONTENT_ORDER", "FINISH_REASONS", "INCOMPLETE_KEY", "AnthropicDecoder"]
+__all__ = ["CITATIONS", "CONTENT_ORDER", "FINISH_REASONS", "INCOMPLETE_KEY", "AnthropicDecoder"]
 
 
 FINISH_REASONS: Final[dict[str, FinishReason]] = {
@@ -70,6 +69,7 @@ FINISH_REASONS: Final[dict[str, FinishReason]] = {
 }
 
 CONTENT_ORDER: Final = "content_order"
+CITATIONS: Final = "citations"
 """Type of llmport's order record of a message with server-side blocks (see the docstring)."""
 
 INCOMPLETE_KEY: Final = "_llmport_incomplete"
@@ -150,6 +150,7 @@ class AnthropicDecoder:
         "_blocks",
         "_cache_creation",
         "_cache_read",
+        "_citations",
         "_ended",
         "_input",
         "_output",
@@ -165,6 +166,7 @@ class AnthropicDecoder:
         self._blocks: dict[int, _Block] = {}
         self._sequence: list[_Block] = []  # every block, in stream order
         self._server_blocks = False
+        self._citations: list[dict[str, Any]] = []
         self._tool_ids: set[str] = set()
         self._input = 0
         self._cache_read = 0
@@ -301,8 +303,13 @@ class AnthropicDecoder:
             if block.kind == _PROVIDER:
                 out.append(_finish_provider_block(block, closed=False))
         self._blocks.clear()
+        layout: dict[str, Any] = {}
         if self._server_blocks:
-            out.append(ProviderBlock(_content_order(self._sequence)))
+            layout[CONTENT_ORDER] = _content_order(self._sequence)
+        if self._citations:
+            layout[CITATIONS] = self._citations
+        if layout:
+            out.append(MessageLayout(layout))
         out.append(END)
         return out
 
@@ -437,16 +444,13 @@ class AnthropicDecoder:
         kind = block.kind
         if kind == _TEXT:
             if block.citations:
-                return [
-                    ProviderBlock(
-                        {
-                            "type": "citations",
-                            "index": index,
-                            "text": "".join(block.text_parts or ()),
-                            "citations": block.citations,
-                        }
-                    )
-                ]
+                self._citations.append(
+                    {
+                        "index": index,
+                        "text": "".join(block.text_parts or ()),
+                        "citations": block.citations,
+                    }
+                )
             return _NOTHING
         if kind == _TOOL and block.tool_input is not None:
             arguments = json.dumps(block.tool_input, ensure_ascii=False, separators=(",", ":"))
@@ -468,7 +472,7 @@ _KIND_NAMES: Final = {
 }
 
 
-def _content_order(sequence: list[_Block]) -> dict[str, Any]:
+def _content_order(sequence: list[_Block]) -> list[dict[str, Any]]:
     """The order record of a message with server-side blocks (see the module docstring)."""
     blocks: list[dict[str, Any]] = []
     for block in sequence:
@@ -478,7 +482,7 @@ def _content_order(sequence: list[_Block]) -> dict[str, Any]:
         elif block.kind == _TOOL:
             entry["id"] = block.id
         blocks.append(entry)
-    return {"type": CONTENT_ORDER, "blocks": blocks}
+    return blocks
 
 
 def _apply_generic_delta(block: _Block, delta: dict[str, Any]) -> None:

@@ -40,7 +40,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
-from llmport.adapters.anthropic.decode import CONTENT_ORDER, INCOMPLETE_KEY
+from llmport.adapters.anthropic.decode import CITATIONS, CONTENT_ORDER, INCOMPLETE_KEY
 from llmport.adapters.anthropic.errors import PROVIDER
 from llmport.domain.messages import (
     AgentMessage,
@@ -77,7 +77,7 @@ _SERVER_BLOCK_TYPES: Final = frozenset(
 )
 _SERVER_RESULT_TYPE: Final = re.compile(r"[a-z_]+_tool_result")
 # llmport's own records on a message (see decode.py): never sent as blocks.
-_METADATA_TYPES: Final = frozenset({"citations", CONTENT_ORDER})
+_METADATA_TYPES: Final = frozenset({CITATIONS, CONTENT_ORDER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,10 +300,28 @@ def _tool_use(call: ToolCall) -> dict[str, Any]:
     return {"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.arguments)}
 
 
+def _layout(message: AssistantMessage) -> tuple[Any, dict[Any, Any]]:
+    """The decoder's block order and citations: from ``layout``, or from the records older
+    versions kept in ``provider_blocks`` (stored conversations stay readable)."""
+    order: Any = message.layout.get(CONTENT_ORDER)
+    cited: Any = message.layout.get(CITATIONS)
+    if order is None:
+        record = next((b for b in message.provider_blocks if b.get("type") == CONTENT_ORDER), None)
+        order = record.get("blocks") if record is not None else None
+    if cited is None:
+        cited = [b for b in message.provider_blocks if b.get("type") == CITATIONS]
+    citations = {
+        c.get("index"): c.get("citations")
+        for c in (cited if isinstance(cited, list) else ())
+        if isinstance(c, Mapping)
+    }
+    return order, citations
+
+
 def encode_assistant(message: AssistantMessage) -> list[dict[str, Any]]:
-    order = next((b for b in message.provider_blocks if b.get("type") == CONTENT_ORDER), None)
+    order, citations = _layout(message)
     if order is not None:
-        blocks = _in_recorded_order(message, order)
+        blocks = _in_recorded_order(message, order, citations)
         if blocks is not None:
             return blocks
     blocks = [b for b in map(_reasoning_block, message.reasoning) if b is not None]
@@ -315,22 +333,16 @@ def encode_assistant(message: AssistantMessage) -> list[dict[str, Any]]:
 
 
 def _in_recorded_order(
-    message: AssistantMessage, order: Mapping[str, Any]
+    message: AssistantMessage, entries: Any, citations: Mapping[Any, Any]
 ) -> list[dict[str, Any]] | None:
     """The turn's blocks in the order the stream had them (the decoder's ``content_order``
     record), or None when the message no longer matches the record (edited, or built by hand):
     then the caller falls back to the grouped order."""
-    entries = order.get("blocks")
     if not isinstance(entries, list):
         return None
     reasoning = iter(message.reasoning)
     calls = iter(message.tool_calls)
     server = iter(b for b in message.provider_blocks if b.get("type") not in _METADATA_TYPES)
-    citations = {
-        b.get("index"): b.get("citations")
-        for b in message.provider_blocks
-        if b.get("type") == "citations"
-    }
     text, at = message.text, 0
     blocks: list[dict[str, Any]] = []
     for entry in entries:
