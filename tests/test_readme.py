@@ -24,3 +24,13 @@ def test_the_example_runs_and_prints_what_the_readme_says() -> None:
     promised = re.search(r"It prints `([^`]*)`", readme)
     assert promised is not None
     assert out.strip() == promised.group(1)
+
+
+def test_no_link_leaves_the_repository() -> None:
+    for page in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").rglob("*.md"))]:
+        for target in re.findall(r"\]\(([^)]+)\)", page.read_text()):
+            if re.match(r"[a-z]+://", target) or target.startswith("#"):
+                continue
+            resolved = (page.parent / target.split("#")[0]).resolve()
+            assert resolved.is_relative_to(REPO_ROOT), f"{page.name} links outside: {target}"
+            assert resolved.exists(), f"{page.name} links to a missing file: {target}"
