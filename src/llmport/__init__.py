@@ -66,6 +66,7 @@ from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 if _typing.TYPE_CHECKING:
     from llmport.adapters.anthropic import AnthropicAdapter
     from llmport.adapters.local import LocalLlamaAdapter
+    from llmport.adapters.ollama import OllamaAdapter
     from llmport.adapters.openai_chat import OpenAIChatAdapter
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
@@ -89,6 +90,7 @@ _LAZY: dict[str, str] = {
     "AnthropicAdapter": "llmport.adapters.anthropic",
     "OpenAIChatAdapter": "llmport.adapters.openai_chat",
     "LocalLlamaAdapter": "llmport.adapters.local",
+    "OllamaAdapter": "llmport.adapters.ollama",
     "Agent": "llmport.agent.loop",
     "AgentResult": "llmport.agent.loop",
     "AgentError": "llmport.agent.errors",
@@ -106,6 +108,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "CallOptions",
+    "OllamaAdapter",
     "Reasoning",
     "Agent",
     "AgentError",

@@ -71,6 +71,16 @@ _ENTRIES: dict[str, ProviderEntry] = {
             default_base_url="https://api.anthropic.com",
         ),
         ProviderEntry(
+            "ollama",
+            "llmport.adapters.ollama.wire:from_model_string",
+            "Ollama's native API (/api/chat, NDJSON); keyless unless behind a proxy",
+            wire="ollama",
+            key_env=("OLLAMA_API_KEY",),
+            key_required=False,
+            base_url_env=("OLLAMA_HOST",),
+            default_base_url="http://127.0.0.1:11434",
+        ),
+        ProviderEntry(
             "groq",
             f"{_OPENAI_PRESETS}:groq",
             "Groq (OpenAI-compatible preset)",

@@ -1,8 +1,11 @@
-"""Derive the golden files of the OpenAI Chat adapter from the recorded streams.
+"""Derive the golden files of a wire from its recorded streams.
 
-Run once (``python -m tests.golden.derive``), then REVIEW every file against the stream's
+Run once per wire (``python -m tests.golden.derive openai_chat [stream names]``; the wire names
+are those of ``tests/support/wires.py``), then REVIEW every file against the stream's
 ``meta.json`` and the quirks in ``../shared/streams/README.md`` before committing it: a golden
-says what we expect, so it is checked by a person, not trusted because a script wrote it.
+says what we expect, so it is checked by a person and by an independent oracle test, not
+trusted because a script wrote it. (The Anthropic goldens have their own digest format:
+``tests/adapters/anthropic/golden.py``.)
 """
 
 from __future__ import annotations
@@ -10,21 +13,22 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from llmport.adapters.openai_chat import OpenAIChatAdapter
 from tests.support.goldens import collect, mock_client, write_golden
 from tests.support.streams import recorded_streams
+from tests.support.wires import WIRE_SUITES
 
 
-async def main(only: list[str]) -> None:
-    for stream in recorded_streams("openai_chat_sse"):
-        if only and stream.name not in only:
-            continue
-        async with mock_client(stream.body) as client:
-            port = OpenAIChatAdapter("recorded", api_key="k", http_client=client, max_retries=0)
-            result = await collect(port)
-        result = {"stream": stream.name, **result}
-        print(write_golden("openai_chat", stream.name, result))
+async def main(wire: str, only: list[str]) -> None:
+    suite = WIRE_SUITES[wire]
+    for wire_format in suite.wire_formats:
+        for stream in recorded_streams(wire_format):
+            if only and stream.name not in only:
+                continue
+            async with mock_client(stream.body) as client:
+                result = await collect(suite.port(client))
+            result = {"stream": stream.name, **result}
+            print(write_golden(suite.golden_dir, stream.name, result))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "openai_chat", sys.argv[2:]))

@@ -41,6 +41,7 @@ WIRE_SUITES: dict[str, WireSuite] = {
     for s in (
         WireSuite("openai_chat", ("openai_chat_sse",), "openai_chat", "openai"),
         WireSuite("anthropic", ("anthropic_messages_sse",), "anthropic", "anthropic"),
+        WireSuite("ollama", ("ollama_ndjson",), "ollama", "ollama"),
     )
 }
 
