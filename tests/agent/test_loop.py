@@ -519,3 +519,30 @@ async def test_a_port_raising_a_raw_exception_is_still_agent_internal(at_start: 
     assert isinstance(cause, ConnectionResetError if at_start else KeyError)
     assert "broke its contract" in caught.value.message
     assert [m.role for m in caught.value.transcript] == ["user"]
+
+
+async def test_options_are_sent_on_every_turn_and_the_default_call_has_two_arguments() -> None:
+    from llmport import CallOptions
+
+    options = CallOptions(temperature=0.2, max_tokens=50)
+    port = ScriptedAdapter([call_turn(("add", {"a": 1, "b": 1})), ScriptedTurn.text("2")])
+    await Agent(port, tools=[add], options=options).run("1+1?")
+    assert [call.options for call in port.calls] == [options, options]
+    plain = ScriptedAdapter([ScriptedTurn.text("hi")])
+    await Agent(plain).run("hi")
+    assert plain.calls[0].options is None
+    mapped = ScriptedAdapter([ScriptedTurn.text("hi")])
+    await Agent(mapped, options={"temperature": 0.5}).run("hi")
+    assert mapped.calls[0].options == CallOptions(temperature=0.5)
+
+
+async def test_a_two_argument_port_still_works_without_options() -> None:
+    class TwoArguments:
+        def __init__(self) -> None:
+            self.inner = ScriptedAdapter([ScriptedTurn.text("ok")])
+
+        async def chat_stream(self, messages: Any, tools: Any) -> Any:
+            return await self.inner.chat_stream(messages, tools)
+
+    result = await Agent(TwoArguments()).run("hi")  # type: ignore[arg-type]
+    assert result.text == "ok"
