@@ -28,6 +28,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from llmport.core.decoding import parse_json
 from llmport.core.errors_map import (
     RETRYABLE_CATEGORIES,
     HttpErrorInfo,
@@ -65,7 +66,7 @@ __all__ = [
     "openai_error_mapper",
 ]
 
-_loads = json.loads
+_loads = parse_json
 
 _FINISH: Final[dict[str, FinishReason]] = {
     "stop": FinishReason.STOP,

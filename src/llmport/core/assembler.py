@@ -24,6 +24,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from llmport.core.decoding import replace_lone_surrogates
 from llmport.domain.errors import StreamTooLargeError
 from llmport.domain.events import FinishReason, ReasoningDelta, ToolCallDelta
 from llmport.domain.messages import AssistantMessage, ReasoningPart, ToolCall
@@ -39,7 +40,9 @@ def _reject_constant(name: str) -> Any:
 
 
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant)
+    value = json.loads(text, parse_constant=_reject_constant)
+    # The one rule for lone surrogates (core/decoding.py): U+FFFD, so the call can be sent back.
+    return replace_lone_surrogates(value) if "\\u" in text else value
 
 
 class _CallBuffer:

@@ -33,6 +33,7 @@ _loads = json.loads
 # objects of a stream. Anything unusual (leading or trailing garbage, a syntax error) is handed
 # to json.loads, which accepts exactly the same documents and raises its usual error.
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_JSON_SPACE: Final = " \t\n\r"
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE: Final = re.compile("[\ud800-\udfff]")
 
@@ -64,8 +65,8 @@ def parse_json(data: str) -> Any:
         obj, end = _scan_once(data, 0)
     except (StopIteration, ValueError):
         obj, end = _loads(data), len(data)
-    if end != len(data) and not data[end:].isspace():
-        obj = _loads(data)  # raises: trailing garbage
+    if end != len(data) and data[end:].strip(_JSON_SPACE):
+        obj = _loads(data)  # raises: trailing garbage (JSON whitespace is only " \t\n\r")
     if "\\u" in data and _SURROGATE_ESCAPE.search(data) is not None:
         return _fix_strings(obj)
     return obj

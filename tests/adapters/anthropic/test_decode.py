@@ -729,7 +729,7 @@ _json_values = st.recursive(
 
 
 def _same_as_json_loads(text: str) -> None:
-    from llmport.adapters.anthropic.decode import _parse
+    from llmport.core.decoding import parse_json as _parse
 
     try:
         expected = json.loads(text)

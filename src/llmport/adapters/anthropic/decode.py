@@ -47,10 +47,10 @@ does that, once, for every wire.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, Final
 
 from llmport.adapters.anthropic.errors import PROVIDER, in_band_error
+from llmport.core.decoding import parse_json
 from llmport.core.raw import END, Finish, MessageLayout, ProviderBlock, RawEvent, ResponseInfo
 from llmport.domain.errors import StreamProtocolError, StreamTruncatedError
 from llmport.domain.events import FinishReason, ReasoningDelta, TextDelta, ToolCallDelta, Usage
@@ -82,23 +82,7 @@ _REDACTED: Final = 2
 _TOOL: Final = 3
 _PROVIDER: Final = 4
 
-_loads = json.loads
-# The C scanner json.loads ends up in, called directly: half the cost of json.loads on the short
-# objects of a stream. Anything unusual (leading or trailing garbage, a syntax error) is handed
-# to json.loads, which accepts exactly the same documents and raises its usual error.
-_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-
-
-def _parse(data: str) -> Any:
-    try:
-        obj, end = _scan_once(data, 0)
-    except (StopIteration, ValueError):
-        return _loads(data)
-    if end != len(data) and not data[end:].isspace():
-        return _loads(data)
-    return obj
-
-
+_loads = parse_json
 _NOTHING: Final[list[RawEvent]] = []
 
 
@@ -179,7 +163,7 @@ class AnthropicDecoder:
         if event == "ping":
             return _NOTHING
         try:
-            obj = _parse(data)
+            obj = parse_json(data)
         except ValueError as error:
             where = f" at character {error.pos}" if isinstance(error, json.JSONDecodeError) else ""
             raise _protocol(
