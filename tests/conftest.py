@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 # Variables the adapters and the CLI read; a developer's real ones must not steer the tests
@@ -20,6 +23,13 @@ VENDOR_VARIABLES = (
     "XAI_API_KEY",
     "TOGETHER_API_KEY",
     "OLLAMA_HOST",
+    "OLLAMA_API_KEY",
+)
+
+# The embedded model's file is shared by every test (fetched once, by scripts/test.sh or the
+# first test that needs it), outside each test's private LLMPORT_HOME.
+MODELS_DIR = os.environ.get("LLMPORT_MODELS") or str(
+    Path(__file__).resolve().parents[1] / ".venv" / "llmport-models"
 )
 
 
@@ -30,3 +40,4 @@ def _isolated_environment(
     for name in VENDOR_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LLMPORT_HOME", str(tmp_path_factory.mktemp("llmport-home")))
+    monkeypatch.setenv("LLMPORT_MODELS", MODELS_DIR)

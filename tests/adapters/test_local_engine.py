@@ -15,8 +15,9 @@ from llmport.core.raw import RawEvent
 
 
 async def test_closing_a_turn_queued_behind_another_ends_its_thread() -> None:
-    model = LoadedModel(llama=None, path=Path("unused.gguf"), n_ctx=64)
-    plan = TurnPlan(prompt=(1, 2, 3), tools=(), choice="none", tool_bias=0.0)
+    model = LoadedModel(server=None, path=Path("unused.gguf"), n_ctx=64)
+    turns = ({"role": "user", "content": "hi"},)
+    plan = TurnPlan(turns, turns, tools=(), choice="none", tool_bias=0.0)
     model.lock.acquire()  # another turn is generating
     try:
         source: WorkerSource[RawEvent] = WorkerSource(

@@ -14,8 +14,8 @@ def test_importing_the_adapter_does_not_import_llama_cpp() -> None:
     code = (
         "import sys, llmport\n"
         "from llmport import LocalLlamaAdapter, connect\n"
-        "import llmport.adapters.local.engine, llmport.adapters.local.grammar\n"
-        "print('llama_cpp' in sys.modules, 'numpy' in sys.modules)\n"
+        "import llmport.adapters.local.engine, llmport.adapters.local.catalog\n"
+        "print('xllamacpp' in sys.modules, 'numpy' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

