@@ -156,51 +156,6 @@ def test_compact_schema_keeps_what_constrains() -> None:
     }
 
 
-def test_another_models_own_template_gets_plain_turns() -> None:
-    """``local:PATH.gguf`` with a non-ChatML template renders through that template."""
-    pytest.importorskip("llama_cpp")
-    from llmport.adapters.local.adapter import LocalLlamaAdapter
-
-    template = (
-        "{{ bos_token }}{% for m in messages %}[{{ m['role'] }}]{{ m['content'] }}{{ eos_token }}"
-        "{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}"
-    )
-
-    class FakeLlama:
-        metadata = {"tokenizer.chat_template": template}
-
-        def token_eos(self) -> int:
-            return 2
-
-        def token_bos(self) -> int:
-            return 1
-
-        def detokenize(self, tokens: list[int], special: bool = False) -> bytes:
-            return {1: b"<s>", 2: b"</s>"}[tokens[0]]
-
-    class FakeModel:
-        llama = FakeLlama()
-        chat_template = template
-
-    adapter = LocalLlamaAdapter.__new__(LocalLlamaAdapter)
-    adapter.system = "Be brief."
-    prompt = adapter._jinja_prompt(
-        FakeModel(),  # type: ignore[arg-type]
-        (
-            UserMessage("2+2?"),
-            AssistantMessage(tool_calls=(ToolCall("c1", "calculator", {"expression": "2+2"}),)),
-            ToolMessage("c1", "4", name="calculator"),
-        ),
-        (),
-        False,
-    )
-    assert prompt == (
-        "<s>[system]Be brief.</s>[user]2+2?</s>"
-        '[assistant]{"tool": "calculator", "arguments": {"expression":"2+2"}}</s>'
-        "[user]The calculator tool returned: 4</s>[assistant]"
-    )
-
-
 def test_examples_do_not_count_as_a_conversation() -> None:
     with pytest.raises(BadRequestError, match="no message"):
         render_chatml([SystemMessage("x")], [CALC], examples=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+import secrets
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -120,6 +121,10 @@ def _params(path: Path, n_ctx: int, threads: int) -> Any:
     params.warmup = False
     params.verbosity = -1  # llama.cpp's own logging stays quiet
     params.use_jinja = True  # the model's own chat template, as llama.cpp reads it
+    # The engine always opens an HTTP listener too (on 127.0.0.1, open CORS): lock it with a
+    # random key nobody is told, so no other process on the machine can use the model.
+    params.hostnames = ["127.0.0.1"]
+    params.api_keys = [secrets.token_urlsafe(32)]
     return params
 
 
