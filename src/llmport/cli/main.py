@@ -3,6 +3,7 @@
     llmport run "PROMPT" [--model local] [--tool calculator] [--tools FILE.py] [--json]
     llmport chat [--continue]
     llmport logs [show ID]
+    llmport models [pull [NAME]]
 
 This is the only place that picks an adapter from user input (``--model`` is any ``connect()``
 string; the default is the embedded local model). Exit codes: 0 done, 1 the run failed (the
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Final
 
+from llmport.cli import models
 from llmport.cli.render import Renderer, make_renderer
 from llmport.cli.session import CliError, build_port, exchange, load_tools, new_runner
 from llmport.cli.store import RunStore
@@ -81,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("id", nargs="?", type=int, help="the run id (with show)")
     logs.add_argument("--limit", type=int, default=20, help="how many runs to list")
     logs.add_argument("--json", action="store_true", help="print as JSON")
+    models.add_parser(commands)
     return parser
 
 
@@ -217,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, renderer)
         if args.command == "chat":
             return _chat(args, renderer)
+        if args.command == "models":
+            return models.run(args)
         return _logs(args, renderer)
     except CliError as error:
         renderer.error(error.message)
