@@ -364,3 +364,35 @@ async def test_cancel_during_retry_sleep_is_prompt_and_closes_everything(
     # The 529's connection may stay in the pool for reuse, but no request is in flight.
     pool = client._transport._pool  # type: ignore[attr-defined]
     assert all(connection.is_idle() for connection in pool.connections)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (403, "PermissionDeniedError"),
+        (404, "NotFoundError"),
+        (401, "AuthenticationError"),
+        (400, "BadRequestError"),
+    ],
+)
+async def test_a_generic_body_type_does_not_override_the_status(
+    server: FakeServer, status: int, expected: str
+) -> None:
+    body = b'{"error": {"message": "nope", "type": "invalid_request_error", "code": null}}'
+    server.add(Reply(status=status, headers={"content-type": "application/json"}, body=[body]))
+    async with OpenAIChatAdapter("m", base_url=server.url, max_retries=0) as port:
+        with pytest.raises(LlmError) as caught:
+            await port.chat_stream([UserMessage("hi")], [])
+    assert type(caught.value).__name__ == expected
+    assert caught.value.status_code == status
+
+
+async def test_a_specific_body_type_still_refines_the_status(server: FakeServer) -> None:
+    body = (
+        b'{"error": {"message": "too long", "type": "invalid_request_error", '
+        b'"code": "context_length_exceeded"}}'
+    )
+    server.add(Reply(status=400, headers={"content-type": "application/json"}, body=[body]))
+    async with OpenAIChatAdapter("m", base_url=server.url, max_retries=0) as port:
+        with pytest.raises(ContextLengthExceededError):
+            await port.chat_stream([UserMessage("hi")], [])

@@ -235,8 +235,13 @@ def openai_error_mapper(info: HttpErrorInfo) -> LlmError:
     elif isinstance(body, list) and body and isinstance(body[0], Mapping):
         error = body[0].get("error", body[0])  # some gateways wrap errors in a list
     category, code, message = classify_error(error, info.status_code)
-    if category is None:
-        category = category_for_status(info.status_code)
+    by_status = category_for_status(info.status_code)
+    if category is None or (
+        # A generic body type (OpenAI sends invalid_request_error with 403 and 404 too) does
+        # not override what the status says; only a specific one refines it.
+        category is ErrorCategory.BAD_REQUEST and by_status is not ErrorCategory.BAD_REQUEST
+    ):
+        category = by_status
     return error_for_status(
         info.status_code,
         provider=info.provider,

@@ -68,16 +68,30 @@ def should_retry_header(headers: Mapping[str, str]) -> bool | None:
     return None
 
 
+MAX_REPORTED_RETRY_AFTER = 86_400.0
+"""A server's wait longer than a day is reported as a day (it is not retried anyway)."""
+
+
+def _seconds(value: float) -> float | None:
+    # inf, NaN and negative waits are nonsense from the server: ignored, as if absent.
+    if not math.isfinite(value) or value < 0:
+        return None
+    return min(value, MAX_REPORTED_RETRY_AFTER)
+
+
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds the server asked us to wait (``retry-after-ms``, then ``Retry-After``)."""
+    """Seconds the server asked us to wait (``retry-after-ms``, then ``Retry-After``).
+
+    Non-finite or negative values are ignored; a wait beyond a day is reported as a day.
+    """
     value = headers.get("retry-after-ms")
     if value is not None:
         try:
-            ms = float(value)
+            ms = _seconds(float(value) / 1000.0)
         except ValueError:
-            ms = -1.0
-        if ms >= 0 and not math.isnan(ms):
-            return ms / 1000.0
+            ms = None
+        if ms is not None:
+            return ms
     value = headers.get("retry-after")
     if value is None:
         return None
@@ -90,10 +104,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
         except (TypeError, ValueError, IndexError):
             return None
         current = time.time() if now is None else now
-        return max(0.0, when.timestamp() - current)
-    if math.isnan(seconds) or seconds < 0:
-        return None
-    return seconds
+        return _seconds(max(0.0, when.timestamp() - current))
+    return _seconds(seconds)
 
 
 def is_retry_status(status: int) -> bool:
