@@ -60,6 +60,8 @@ from llmport.domain import (
     message_to_dict,
     messages_from_json,
     messages_to_json,
+    redact,
+    register_secret,
 )
 from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
@@ -175,6 +177,8 @@ __all__ = [
     "message_to_dict",
     "messages_from_json",
     "messages_to_json",
+    "redact",
+    "register_secret",
     "tool",
 ]
 

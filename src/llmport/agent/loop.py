@@ -83,6 +83,7 @@ from llmport.domain.messages import (
     UserMessage,
 )
 from llmport.domain.options import CallOptions
+from llmport.domain.redaction import redact
 from llmport.ports import LlmCompletionPort, ToolExecutorPort
 
 __all__ = ["Agent", "AgentResult", "AgentRun", "Approver", "Prompt"]
@@ -286,6 +287,15 @@ class Agent:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _execute(self, call: ToolCall) -> ToolMessage:
+        """One call's result, with every registered secret scrubbed from it (see
+        ``domain.redaction``): a tool that echoes a key does not send it to the model."""
+        result = await self._execute_raw(call)
+        clean = redact(result.content)
+        if clean is result.content:
+            return result
+        return ToolMessage(result.tool_call_id, clean, result.is_error, result.name)
+
+    async def _execute_raw(self, call: ToolCall) -> ToolMessage:
         """One call's result; every failure is an error result."""
         scope: asyncio.Timeout | None = None
         try:

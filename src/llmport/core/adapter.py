@@ -18,7 +18,9 @@ What differs between vendors is the :class:`~llmport.core.wire.Wire` it is given
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -38,6 +40,18 @@ from llmport.domain.options import CallOptions
 from llmport.domain.tools import ToolDefinition
 
 __all__ = ["HttpAdapter", "dump_body"]
+
+_log = logging.getLogger("llmport.http")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _LONE_SURROGATE: Final = re.compile("[\\ud800-\\udfff]")
@@ -147,6 +161,7 @@ class HttpAdapter:
         if key is None:
             key = next((v for n in spec.env if (v := os.environ.get(n))), None)
         if key:
+            self._warn_plain_http()
             return {spec.header: Secret(f"{spec.scheme}{key}")}
         default_host = urlsplit(self.wire.default_base_url).hostname
         custom = urlsplit(self.base_url).hostname != default_host
@@ -158,6 +173,19 @@ class HttpAdapter:
                 provider=self.provider,
             )
         return {}
+
+    def _warn_plain_http(self) -> None:
+        """A key sent in clear text to another machine: said once per adapter, not refused
+        (gateways inside a company network exist)."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
+            return
+        _log.warning(
+            "the %s API key will be sent over plain http to %s; use https unless this network "
+            "is trusted",
+            self.provider,
+            parts.hostname,
+        )
 
     def __repr__(self) -> str:
         return (

@@ -32,7 +32,10 @@ from llmport.core.raw import End, ProviderBlock, RawEvent, RefusalDelta
 from llmport.core.retry import is_retry_status, parse_retry_after, should_retry_header
 from llmport.core.secrets import (
     redact_headers,
+    scrub,
     scrub_bytes,
+    scrub_error,
+    scrub_value,
 )
 from llmport.domain.errors import (
     LlmConnectionError,
@@ -289,6 +292,8 @@ class HttpEventSource:
         body = scrub_bytes(b"".join(parts)[:limit], shell._secrets)
         headers = response.headers
         request_id = headers.get("x-request-id") or headers.get("request-id")
+        if request_id is not None:
+            request_id = scrub(request_id, shell._secrets)
         info = HttpErrorInfo(
             status_code=response.status_code,
             headers=headers,
@@ -296,7 +301,7 @@ class HttpEventSource:
             provider=shell.provider,
             request_id=request_id,
         )
-        error = shell.error_mapper(info)
+        error = scrub_error(shell.error_mapper(info), shell._secrets)
         if error.provider is None:
             error.provider = shell.provider
         if error.status_code is None:
@@ -423,7 +428,12 @@ class HttpEventSource:
                     for event, data in frames:
                         events += decoder.feed(event, data)
         except LlmError as error:
-            self._error = error
+            self._error = scrub_error(error, self._shell._secrets)
+        secrets = self._shell._secrets
+        if secrets:
+            for i, item in enumerate(events):
+                if type(item) is ProviderBlock:  # server content kept on the message: scrubbed
+                    events[i] = ProviderBlock(scrub_value(item.data, secrets))
         if not self._delta_seen:
             for item in events:
                 if isinstance(item, _DELTAS):

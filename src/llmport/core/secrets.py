@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, NoReturn
 
+from llmport.domain.errors import LlmError
+from llmport.domain.redaction import register_secret
+
 __all__ = [
+    "scrub_error",
+    "scrub_value",
     "SENSITIVE_HEADERS",
     "RedactingFilter",
     "Secret",
@@ -56,6 +61,8 @@ class Secret:
             raise ValueError("a secret must be a non-empty string")
         self._value = value
         _LIVE.add(self)
+        for fragment in self.fragments():  # so the agent can scrub tool results of it
+            register_secret(fragment)
 
     def reveal(self) -> str:
         """The value itself: only for building a request's headers."""
@@ -94,6 +101,36 @@ def scrub(text: str, secrets: Iterable[Secret]) -> str:
             if fragment in text:
                 text = text.replace(fragment, MASK)
     return text
+
+
+def scrub_error(error: LlmError, secrets: Sequence[Secret]) -> LlmError:
+    """``error`` with every server-originated string (message, code, request id, args) scrubbed.
+
+    The one place every present and future wire passes its errors through: an in-band error
+    event or a gateway that echoes the request's key must not carry it into ``str()``,
+    ``repr()`` or a log line.
+    """
+    if not secrets:
+        return error
+    for name in ("message", "code", "request_id"):
+        value = getattr(error, name, None)
+        if isinstance(value, str):
+            setattr(error, name, scrub(value, secrets))
+    error.args = tuple(scrub(a, secrets) if isinstance(a, str) else a for a in error.args)
+    return error
+
+
+def scrub_value(value: Any, secrets: Sequence[Secret]) -> Any:
+    """A JSON value (a provider block) with every secret scrubbed from its strings."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, Mapping):
+        return {scrub_value(k, secrets): scrub_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_value(v, secrets) for v in value]
+    return value
 
 
 def scrub_bytes(data: bytes, secrets: Iterable[Secret]) -> bytes:

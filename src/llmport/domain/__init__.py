@@ -51,6 +51,7 @@ from llmport.domain.messages import (
     messages_to_json,
 )
 from llmport.domain.options import CallOptions, Reasoning, unsupported_option
+from llmport.domain.redaction import redact, register_secret
 from llmport.domain.tools import (
     ToolDefinition,
 )
@@ -58,6 +59,8 @@ from llmport.domain.tools import (
 __all__ = [
     "CallOptions",
     "Reasoning",
+    "redact",
+    "register_secret",
     "unsupported_option",
     "AgentMessage",
     "AssistantMessage",
