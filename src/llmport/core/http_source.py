@@ -28,6 +28,7 @@ from llmport.core.http_settings import (
     Framing,
     make_framer,
 )
+from llmport.core.inflate import BOUNDED_ENCODINGS, bounded_inflate
 from llmport.core.raw import End, ProviderBlock, RawEvent, RefusalDelta
 from llmport.core.retry import is_retry_status, parse_retry_after, should_retry_header
 from llmport.core.secrets import (
@@ -255,6 +256,9 @@ class HttpEventSource:
                 # The transport's stream itself (httpx maps its errors): two async-generator
                 # layers fewer per chunk than aiter_bytes(), which is needed only to decompress.
                 self._chunks = response.stream.__aiter__()
+            elif encoding in BOUNDED_ENCODINGS:
+                # Inflated in bounded steps: a small compressed read cannot become a huge one.
+                self._chunks = bounded_inflate(response.aiter_raw(), encoding)
             else:
                 self._chunks = response.aiter_bytes()
             self._decoder = self._decoder_factory()

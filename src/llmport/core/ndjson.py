@@ -13,10 +13,15 @@ as it passes the limit, even if it never ends.
 
 from __future__ import annotations
 
+import re
+from typing import Final
+
 from llmport.core.sse import DEFAULT_MAX_EVENT_BYTES, Frame
 from llmport.domain.errors import StreamTooLargeError
 
 __all__ = ["NDJSONFramer"]
+
+_BLANK_RUN: Final = re.compile(rb"\n(?:[ \t\r]*\n)+")
 
 
 class NDJSONFramer:
@@ -44,6 +49,8 @@ class NDJSONFramer:
             self._partial_size = 0
         if tail:
             self._keep(tail)
+        if b"\n\n" in head:
+            head = _BLANK_RUN.sub(b"\n", head)  # blank lines cost nothing (collapsed in C)
         frames: list[Frame] = []
         limit = self.max_line_bytes
         for raw in head.split(b"\n"):
