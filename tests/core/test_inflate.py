@@ -136,8 +136,10 @@ def test_sse_runs_of_blank_lines_frame_like_one(body_lines: list[bytes], end: by
     assert [f for i in range(len(body)) for f in framer.feed(body[i : i + 1])] == whole
 
 
-@given(st.lists(st.sampled_from([b'{"a": 1}', b"", b"  ", b"\t"]), max_size=30))
-def test_ndjson_blank_lines_are_skipped_however_many(body_lines: list[bytes]) -> None:
-    body = b"\n".join(body_lines) + b"\n"
+@given(
+    st.lists(st.sampled_from([b'{"a": 1}', b"", b"  ", b"\t"]), max_size=30), st.integers(0, 3000)
+)
+def test_ndjson_blank_lines_are_skipped_however_many(body_lines: list[bytes], run: int) -> None:
+    body = b"\n".join(body_lines) + b"\n" + b"\n" * run
     expected = [("", line.decode()) for line in body_lines if line.strip()]
     assert NDJSONFramer().feed(body) == expected

@@ -49,7 +49,7 @@ class NDJSONFramer:
             self._partial_size = 0
         if tail:
             self._keep(tail)
-        if b"\n\n" in head:
+        if len(head) > 2048 and b"\n\n" in head:
             head = _BLANK_RUN.sub(b"\n", head)  # blank lines cost nothing (collapsed in C)
         frames: list[Frame] = []
         limit = self.max_line_bytes

@@ -37,6 +37,7 @@ Frame = tuple[str, str]
 its data. NDJSON lines are frames with the name ``""`` too, so a decoder sees one shape."""
 
 _BOM: Final = b"\xef\xbb\xbf"
+_COLLAPSE_FROM: Final = 2048
 _BLANK_RUN: Final = re.compile(rb"(?:\r\n|\r|\n){3,}")
 
 
@@ -109,9 +110,12 @@ class SSEFramer:
             self._partial_size = 0
         if tail:
             self._keep_partial(tail)
-        if b"\n\n\n" in head or b"\r\r\r" in head or b"\r\n\r\n\r\n" in head:
-            # Runs of blank lines mean no more than one: collapsed in C, they cost nothing
-            # (a body of millions of them would otherwise be a Python loop per line).
+        if len(head) > _COLLAPSE_FROM and (
+            b"\n\n\n" in head or b"\r\r\r" in head or b"\r\n\r\n\r\n" in head
+        ):
+            # Runs of blank lines mean no more than one: collapsed in C, they cost nothing (a
+            # body of millions of them would otherwise be a Python loop per line). Small chunks,
+            # a live stream's, skip the check: they cannot hold many lines anyway.
             head = _BLANK_RUN.sub(b"\n\n", head)
         return self._lines(head.splitlines())
 
