@@ -137,9 +137,15 @@ class HttpShell:
     def client(self) -> httpx.AsyncClient:
         """The ``httpx.AsyncClient`` (created on first use unless one was injected)."""
         if self._client is None:
+            # No idle keep-alive connections: httpcore 1.0.9 hands every request of a burst the
+            # first idle connection (an HTTP/1.1 connection reports itself available until its
+            # request starts), so a warm burst piled onto one connection and ran 3-6x slower
+            # than a cold one, 69 of 500 streams timing out. Each stream opening its own
+            # connection costs a handshake per turn (small beside a model's answer) and makes a
+            # warm burst exactly as fast as a cold one. Inject a client to choose otherwise.
             self._client = httpx.AsyncClient(
                 follow_redirects=False,
-                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=0),
                 timeout=httpx.Timeout(None, connect=self.timeouts.connect),
             )
         return self._client
