@@ -70,6 +70,7 @@ if _typing.TYPE_CHECKING:
     from llmport.adapters.local import LocalLlamaAdapter
     from llmport.adapters.ollama import OllamaAdapter
     from llmport.adapters.openai_chat import OpenAIChatAdapter
+    from llmport.adapters.openai_responses import OpenAIResponsesAdapter
     from llmport.adapters.scripted import ScriptedAdapter
     from llmport.agent.errors import AgentError
     from llmport.agent.events import (
@@ -91,6 +92,7 @@ _LAZY: dict[str, str] = {
     "ScriptedAdapter": "llmport.adapters.scripted",
     "AnthropicAdapter": "llmport.adapters.anthropic",
     "OpenAIChatAdapter": "llmport.adapters.openai_chat",
+    "OpenAIResponsesAdapter": "llmport.adapters.openai_responses",
     "LocalLlamaAdapter": "llmport.adapters.local",
     "OllamaAdapter": "llmport.adapters.ollama",
     "Agent": "llmport.agent.loop",
@@ -111,6 +113,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "CallOptions",
     "OllamaAdapter",
+    "OpenAIResponsesAdapter",
     "Reasoning",
     "Agent",
     "AgentError",

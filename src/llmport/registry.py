@@ -62,6 +62,15 @@ _ENTRIES: dict[str, ProviderEntry] = {
             default_base_url="https://api.openai.com/v1",
         ),
         ProviderEntry(
+            "openai-responses",
+            "llmport.adapters.openai_responses.wire:from_model_string",
+            "OpenAI Responses API (reasoning kept between turns), or a server that speaks it",
+            wire="openai_responses",
+            key_env=("OPENAI_API_KEY",),
+            base_url_env=("OPENAI_BASE_URL",),
+            default_base_url="https://api.openai.com/v1",
+        ),
+        ProviderEntry(
             "anthropic",
             "llmport.adapters.anthropic.adapter:from_model_string",
             "Anthropic Messages",
