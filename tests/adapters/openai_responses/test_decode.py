@@ -189,8 +189,8 @@ def test_refusal_and_built_in_items() -> None:
 def test_incomplete_responses_are_done_with_their_reason(
     reason: str, expected: FinishReason
 ) -> None:
-    event = {"type": "response.incomplete",
-             "response": {"status": "incomplete", "incomplete_details": {"reason": reason}}}  # fmt: skip
+    response = {"status": "incomplete", "incomplete_details": {"reason": reason}}
+    event = {"type": "response.incomplete", "response": response}
     assert Finish(expected, reason) in feed(event)
 
 
