@@ -102,3 +102,20 @@ async def test_whatever_the_server_does_with_auto_choice_ends_in_one_terminal(
         else:
             assert (outcome.done is None) != (outcome.error is None)
         assert time.monotonic() - start < 30
+
+
+async def test_openai_responses_streams_a_text_answer_to_one_done(
+    llama_server: LlamaServer,
+) -> None:
+    from llmport.adapters.openai_responses import OpenAIResponsesAdapter
+
+    async with OpenAIResponsesAdapter(
+        "smollm2", base_url=llama_server.openai_base_url, api_key=llama_server.api_key,
+        max_tokens=24, temperature=0,
+    ) as port:  # fmt: skip
+        outcome = await check_port(port, [UserMessage("Say hello to Ada.")])
+    done = outcome.done
+    assert done is not None, outcome.error
+    assert done.message.text.strip()
+    assert done.finish_reason in (FinishReason.STOP, FinishReason.LENGTH)
+    assert done.usage is not None and done.usage.output_tokens > 0
