@@ -137,10 +137,13 @@ class ResponsesDecoder:
                 "a Responses event is not a JSON object", provider=self._provider
             )
         kind = obj.get("type")
-        if kind == "response.output_text.delta":  # the hot path
+        if kind == "response.output_text.delta":  # the hot path: kept to a few lookups
             delta = obj.get("delta")
-            if isinstance(delta, str) and delta:
-                self._count(obj, "text", delta)
+            if type(delta) is str and delta:
+                part = obj.get("content_index")
+                key = (obj.get("output_index"), part or 0, "text")
+                counts = self._texts
+                counts[key] = counts.get(key, 0) + len(delta)  # type: ignore[index,arg-type]
                 return [TextDelta(delta)]
             return _NOTHING
         handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
