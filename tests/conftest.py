@@ -24,6 +24,7 @@ VENDOR_VARIABLES = (
     "TOGETHER_API_KEY",
     "OLLAMA_HOST",
     "OLLAMA_API_KEY",
+    "GOOGLE_GEMINI_BASE_URL",
 )
 
 # The embedded model's file is shared by every test (fetched once, by scripts/test.sh or the

@@ -67,6 +67,7 @@ from llmport.ports import LlmCompletionPort, LlmEventStream, ToolExecutorPort
 
 if _typing.TYPE_CHECKING:
     from llmport.adapters.anthropic import AnthropicAdapter
+    from llmport.adapters.gemini import GeminiAdapter
     from llmport.adapters.local import LocalLlamaAdapter
     from llmport.adapters.ollama import OllamaAdapter
     from llmport.adapters.openai_chat import OpenAIChatAdapter
@@ -94,6 +95,7 @@ _LAZY: dict[str, str] = {
     "OpenAIChatAdapter": "llmport.adapters.openai_chat",
     "OpenAIResponsesAdapter": "llmport.adapters.openai_responses",
     "LocalLlamaAdapter": "llmport.adapters.local",
+    "GeminiAdapter": "llmport.adapters.gemini",
     "OllamaAdapter": "llmport.adapters.ollama",
     "Agent": "llmport.agent.loop",
     "AgentResult": "llmport.agent.loop",
@@ -112,6 +114,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "CallOptions",
+    "GeminiAdapter",
     "OllamaAdapter",
     "OpenAIResponsesAdapter",
     "Reasoning",

@@ -80,6 +80,15 @@ _ENTRIES: dict[str, ProviderEntry] = {
             default_base_url="https://api.anthropic.com",
         ),
         ProviderEntry(
+            "gemini",
+            "llmport.adapters.gemini.wire:from_model_string",
+            "Google Gemini API (thought signatures kept part for part)",
+            wire="gemini",
+            key_env=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+            base_url_env=("GOOGLE_GEMINI_BASE_URL",),
+            default_base_url="https://generativelanguage.googleapis.com",
+        ),
+        ProviderEntry(
             "ollama",
             "llmport.adapters.ollama.wire:from_model_string",
             "Ollama's native API (/api/chat, NDJSON); keyless unless behind a proxy",

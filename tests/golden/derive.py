@@ -24,7 +24,8 @@ async def main(wire: str, only: list[str]) -> None:
         for stream in recorded_streams(wire_format):
             if only and stream.name not in only:
                 continue
-            async with mock_client(stream.body) as client:
+            content_type = stream.meta.get("content_type") or "text/event-stream"
+            async with mock_client(stream.body, content_type=content_type) as client:
                 result = await collect(suite.port(client))
             result = {"stream": stream.name, **result}
             print(write_golden(suite.golden_dir, stream.name, result))

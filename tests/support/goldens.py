@@ -73,7 +73,11 @@ def split_body(body: bytes, sizes: Sequence[int] | None) -> list[bytes]:
 
 
 def mock_client(
-    body: bytes, sizes: Sequence[int] | None = None, *, status: int = 200
+    body: bytes,
+    sizes: Sequence[int] | None = None,
+    *,
+    status: int = 200,
+    content_type: str = "text/event-stream",
 ) -> httpx.AsyncClient:
     pieces = split_body(body, sizes)
 
@@ -82,9 +86,7 @@ def mock_client(
             yield piece
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            status, headers={"content-type": "text/event-stream"}, content=stream()
-        )
+        return httpx.Response(status, headers={"content-type": content_type}, content=stream())
 
     return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 

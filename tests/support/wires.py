@@ -42,6 +42,7 @@ WIRE_SUITES: dict[str, WireSuite] = {
         WireSuite("openai_chat", ("openai_chat_sse",), "openai_chat", "openai"),
         WireSuite("anthropic", ("anthropic_messages_sse",), "anthropic", "anthropic"),
         WireSuite("ollama", ("ollama_ndjson",), "ollama", "ollama"),
+        WireSuite("gemini", ("gemini_sse", "gemini_json_array"), "gemini", "gemini"),
         WireSuite(
             "openai_responses", ("openai_responses_sse",), "openai_responses", "openai-responses"
         ),

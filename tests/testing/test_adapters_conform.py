@@ -49,10 +49,11 @@ def cut_points(stream: RecordedStream) -> list[int]:
 @pytest.mark.parametrize(("wire", "stream"), params())
 async def test_whole_and_cut_bodies_keep_the_contract(wire: str, stream: RecordedStream) -> None:
     body = stream.body
-    async with mock_client(body, [97]) as client:
+    content_type = stream.meta.get("content_type") or "text/event-stream"
+    async with mock_client(body, [97], content_type=content_type) as client:
         whole = await check_port(ADAPTERS[wire](client), HI)
     for cut in cut_points(stream):
-        async with mock_client(body[:cut], [97]) as client:
+        async with mock_client(body[:cut], [97], content_type=content_type) as client:
             outcome = await check_port(ADAPTERS[wire](client), HI)
         if outcome.error is not None:
             # A cut body fails as a typed error (check_port already checked after_output).
@@ -76,6 +77,7 @@ async def test_an_empty_body_is_a_truncated_stream_for_every_adapter() -> None:
 
 @pytest.mark.parametrize(("wire", "stream"), params())
 async def test_closing_mid_stream_yields_nothing_more(wire: str, stream: RecordedStream) -> None:
-    async with mock_client(stream.body, [64]) as client:
+    content_type = stream.meta.get("content_type") or "text/event-stream"
+    async with mock_client(stream.body, [64], content_type=content_type) as client:
         seen = await check_cancellation(ADAPTERS[wire](client), HI, after_events=1)
     assert seen <= 1

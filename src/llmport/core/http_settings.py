@@ -86,8 +86,8 @@ class Framer(Protocol):
     def close(self) -> list[Frame]: ...
 
 
-Framing = Literal["sse", "ndjson"] | Callable[[int], Framer]
-"""``"sse"``, ``"ndjson"``, or a factory ``(max_event_bytes) -> Framer``."""
+Framing = Literal["sse", "ndjson", "json-array"] | Callable[[int], Framer]
+"""``"sse"``, ``"ndjson"``, ``"json-array"``, or a factory ``(max_event_bytes) -> Framer``."""
 
 
 def make_framer(framing: Framing, max_event_bytes: int) -> Framer:
@@ -95,6 +95,10 @@ def make_framer(framing: Framing, max_event_bytes: int) -> Framer:
         return SSEFramer(max_event_bytes=max_event_bytes)
     if framing == "ndjson":
         return NDJSONFramer(max_event_bytes=max_event_bytes)
+    if framing == "json-array":
+        from llmport.core.json_array import JSONArrayFramer
+
+        return JSONArrayFramer(max_event_bytes=max_event_bytes)
     if callable(framing):
         return framing(max_event_bytes)
     raise ValueError(f"unknown framing {framing!r}")
