@@ -125,6 +125,8 @@ def _from_layout(message: AssistantMessage, records: Any) -> list[dict[str, Any]
             return None
         if isinstance(record.get(SIGNATURE), str):
             part[SIGNATURE] = record[SIGNATURE]
+        elif part == {"text": ""}:
+            continue  # an empty, unsigned text part carries nothing (Gemini's own SDK drops it)
         parts.append(part)
     if at != len(text) or thought_at != len(thought_text):
         return None
