@@ -92,6 +92,18 @@ def gemini_usage(data: Any) -> Usage | None:
     )
 
 
+def _record(kind: str, value: int, signature: Any) -> dict[str, Any]:
+    """One part of the turn as ``layout["parts"]`` keeps it."""
+    record: dict[str, Any] = {"kind": kind}
+    if kind in ("text", "thought"):
+        record["length"] = value
+    elif kind == "call":
+        record["index"] = value
+    if isinstance(signature, str):
+        record[SIGNATURE] = signature
+    return record
+
+
 class GeminiDecoder:
     """Decodes one Gemini stream body (a ``StreamDecoder``)."""
 
@@ -111,10 +123,10 @@ class GeminiDecoder:
         self._provider = provider
         self._finish: str | None = None
         self._blocked: str | None = None
-        self._usage: Usage | None = None
+        self._usage: Any = None
         self._info = False
         self._calls = 0
-        self._parts: list[dict[str, Any]] = []  # the turn's part structure, in order
+        self._parts: list[tuple[str, int, Any]] = []  # (kind, length or index, signature)
         self._reasoning_index = 0
         self._grounding: Any = None
 
@@ -145,9 +157,9 @@ class GeminiDecoder:
                     rid if isinstance(rid, str) else None,
                     model if isinstance(model, str) else None,
                 ))  # fmt: skip
-        usage = gemini_usage(obj.get("usageMetadata"))
+        usage = obj.get("usageMetadata")
         if usage is not None:
-            self._usage = usage
+            self._usage = usage  # the running totals: read once, at the end
         candidates = obj.get("candidates")
         if not candidates:
             feedback = obj.get("promptFeedback")
@@ -177,17 +189,17 @@ class GeminiDecoder:
 
     def _part(self, part: dict[str, Any], out: list[RawEvent]) -> None:
         signature = part.get(SIGNATURE)
-        record: dict[str, Any] = {}
         text = part.get("text")
-        if isinstance(text, str):
+        if type(text) is str:
             if part.get("thought") is True:
-                record = {"kind": "thought", "length": len(text), "index": self._reasoning_index}
+                self._parts.append(("thought", len(text), signature))
                 if text:
                     out.append(ReasoningDelta(text, self._reasoning_index))
             else:
-                record = {"kind": "text", "length": len(text)}
+                self._parts.append(("text", len(text), signature))
                 if text:
                     out.append(TextDelta(text))
+            return
         elif isinstance(part.get("functionCall"), dict):
             call = part["functionCall"]
             args = call.get("args")
@@ -206,13 +218,10 @@ class GeminiDecoder:
             ))  # fmt: skip
             if isinstance(signature, str):
                 out.append(ToolCallData(index, {SIGNATURE: signature}))
-            record = {"kind": "call", "index": index}
+            self._parts.append(("call", index, signature))
         else:
             out.append(ProviderBlock(part))  # code execution and other server-side parts
-            record = {"kind": "block"}
-        if isinstance(signature, str):
-            record[SIGNATURE] = signature
-        self._parts.append(record)
+            self._parts.append(("block", 0, signature))
 
     def eof(self) -> list[RawEvent]:
         if self._finish is None and self._blocked is None:
@@ -226,11 +235,12 @@ class GeminiDecoder:
             assert self._blocked is not None
             out.append(Finish(FinishReason.CONTENT_FILTER, self._blocked,
                               detail=f"prompt_blocked:{self._blocked}"))  # fmt: skip
-        if self._usage is not None:
-            out.append(self._usage)
+        usage = gemini_usage(self._usage)
+        if usage is not None:
+            out.append(usage)
         if self._grounding is not None:
             out.append(ProviderBlock({"groundingMetadata": self._grounding}))
         if self._parts:
-            out.append(MessageLayout({PARTS: self._parts}))
+            out.append(MessageLayout({PARTS: [_record(*part) for part in self._parts]}))
         out.append(END)
         return out
