@@ -22,7 +22,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from llmport.core.decoding import StreamDecoder
-from llmport.core.errors_map import HttpErrorInfo
+from llmport.core.http_failures import (
+    Failure,
+    http_failure,
+    read_error_body,
+    retry_wait,
+    retryable_before_output,
+    timeout_error,
+    transport_error,
+)
 from llmport.core.http_settings import (
     Framer,
     Framing,
@@ -30,25 +38,15 @@ from llmport.core.http_settings import (
 )
 from llmport.core.inflate import BOUNDED_ENCODINGS, bounded_inflate
 from llmport.core.raw import End, ProviderBlock, RawEvent, RefusalDelta
-from llmport.core.retry import is_retry_status, parse_retry_after, should_retry_header
 from llmport.core.secrets import (
     redact_headers,
-    scrub,
-    scrub_bytes,
     scrub_error,
     scrub_value,
 )
 from llmport.domain.errors import (
-    LlmConnectionError,
     LlmError,
-    LlmTimeoutError,
-    QuotaExceededError,
     StreamInBandError,
     StreamTooLargeError,
-    TimeoutConnectError,
-    TimeoutDeadlineError,
-    TimeoutFirstEventError,
-    TimeoutIdleError,
 )
 from llmport.domain.events import ReasoningDelta, TextDelta, ToolCallDelta
 
@@ -67,17 +65,6 @@ _DRAIN_SECONDS: Final = 0.1
 _FIRST: Final = 0
 _IDLE: Final = 1
 _DEADLINE: Final = 2
-
-
-def _retryable(error: LlmError) -> bool:
-    """Whether a failure with no HTTP verdict may be retried before output.
-
-    A first-event, idle or deadline timeout is not: the wait was already long (the SDKs'
-    10-minute default would triple); connection failures and retryable in-band errors are.
-    """
-    if isinstance(error, TimeoutFirstEventError | TimeoutIdleError | TimeoutDeadlineError):
-        return False
-    return error.retryable
 
 
 class HttpEventSource:
@@ -117,7 +104,6 @@ class HttpEventSource:
         "_shell",
         "_timer",
         "_url",
-        "_verdict",
         "retries_taken",
         "status_code",
     )
@@ -157,7 +143,6 @@ class HttpEventSource:
         self._ended = False
         self._got_frame = False
         self._received = 0
-        self._verdict: bool | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._reader: asyncio.Task[Any] | None = None
         self._reading = False
@@ -177,37 +162,34 @@ class HttpEventSource:
     async def start(self) -> None:
         """Send until a 2xx response has started, retrying per the policy."""
         while True:
-            try:
-                await self._attempt()
+            failure = await self._attempt()
+            if failure is None:
                 return
-            except LlmError as error:
-                await self._before_retry(error)
+            await self._back_off(failure)
 
-    async def _before_retry(self, error: LlmError) -> None:
-        """Sleep before the next attempt, or raise ``error`` when it must not be retried."""
+    async def _back_off(self, failure: Failure) -> None:
+        """Sleep before the next attempt, or raise the failure's error when it must not be
+        retried (the decision is ``retry_wait``'s)."""
         await self._close_response()
         shell = self._shell
-        policy = shell.retry
-        wait = error.retry_after
-        verdict, self._verdict = self._verdict, None
-        retry = _retryable(error) if verdict is None else verdict
-        if not retry or self.retries_taken >= policy.max_retries:
-            raise error
-        if wait is not None and wait > policy.max_retry_after:
-            raise error
+        wait = retry_wait(
+            failure,
+            policy=shell.retry,
+            retries_taken=self.retries_taken,
+            now=self._loop.time(),
+            deadline_at=self._deadline_at,
+        )
         if wait is None:
-            wait = policy.backoff(self.retries_taken)
-        if self._deadline_at is not None and self._loop.time() + wait >= self._deadline_at:
-            raise error
+            raise failure.error
         self.retries_taken += 1
-        shell.retries_taken = self.retries_taken
+        shell.retries_taken = self.retries_taken  # the adapter's "most recent call" mirror
         _log.info(
             "%s: retry %d/%d in %.2fs after %s",
             shell.provider,
             self.retries_taken,
-            policy.max_retries,
+            shell.retry.max_retries,
             wait,
-            type(error).__name__,
+            type(failure.error).__name__,
         )
         await shell.sleep(wait)
 
@@ -219,7 +201,8 @@ class HttpEventSource:
             return deadline, True
         return when, False
 
-    async def _attempt(self) -> None:
+    async def _attempt(self) -> Failure | None:
+        """One attempt: None once a 2xx response has started, else what went wrong."""
         shell = self._shell
         timeouts = shell.timeouts
         client = shell.client
@@ -244,9 +227,9 @@ class HttpEventSource:
             async with asyncio.timeout_at(when):
                 response = await client.send(request, stream=True, follow_redirects=False)
         except TimeoutError:
-            raise self._timeout(is_deadline, first=True) from None
+            return Failure(self._timeout(is_deadline, first=True))
         except httpx.HTTPError as error:
-            raise self._transport_error(error, during="sending the request") from error
+            return Failure(self._transport_error(error, during="sending the request"))
         self._response = response
         self.status_code = response.status_code
         if 200 <= response.status_code < 300:
@@ -271,112 +254,29 @@ class HttpEventSource:
             self._pos = 0
             self._got_frame = False
             self._received = 0
-            return
-        raise await self._http_error(response)
-
-    async def _http_error(self, response: httpx.Response) -> LlmError:
-        shell = self._shell
-        limit = shell.limits.max_error_body_bytes
-        parts: list[bytes] = []
-        size = 0
-        when = self._loop.time() + min(shell.timeouts.idle, 30.0)
+            return None
+        until = self._loop.time() + min(shell.timeouts.idle, 30.0)
         if self._deadline_at is not None:
-            when = min(when, self._deadline_at)
+            until = min(until, self._deadline_at)
         try:
-            async with asyncio.timeout_at(when):
-                async for chunk in response.aiter_bytes():
-                    parts.append(chunk)
-                    size += len(chunk)
-                    if size >= limit:
-                        break
-        except (TimeoutError, httpx.HTTPError):
-            pass  # the status alone is enough to report
+            body = await read_error_body(response, shell.limits.max_error_body_bytes, until)
         finally:
             await self._close_response()
-        body = scrub_bytes(b"".join(parts)[:limit], shell._secrets)
-        headers = response.headers
-        request_id = headers.get("x-request-id") or headers.get("request-id")
-        if request_id is not None:
-            request_id = scrub(request_id, shell._secrets)
-        info = HttpErrorInfo(
-            status_code=response.status_code,
-            headers=headers,
-            body=body,
-            provider=shell.provider,
-            request_id=request_id,
-        )
-        error = scrub_error(shell.error_mapper(info), shell._secrets)
-        if error.provider is None:
-            error.provider = shell.provider
-        if error.status_code is None:
-            error.status_code = response.status_code
-        if error.request_id is None:
-            error.request_id = request_id
-        wait = parse_retry_after(headers)
-        if wait is not None:
-            error.retry_after = wait
-        verdict = should_retry_header(headers)
-        if verdict is None or isinstance(error, QuotaExceededError):
-            # The server's x-should-retry wins, except over a body that says quota or spend
-            # limit: waiting will not fix that, and a retry is one more billed request.
-            verdict = error.retryable and is_retry_status(response.status_code)
-        self._verdict = verdict
-        return error
+        return http_failure(shell, response.status_code, response.headers, body)
 
     def _transport_error(self, error: httpx.HTTPError, *, during: str) -> LlmError:
-        host = urlsplit(self._url).netloc
-        kind = type(error).__name__
-        if isinstance(error, httpx.ConnectTimeout | httpx.PoolTimeout):
-            timeout = TimeoutConnectError(
-                f"could not connect to {host} within {self._shell.timeouts.connect:g}s",
-                provider=self._shell.provider,
-            )
-            timeout.timeout = self._shell.timeouts.connect
-            return timeout
-        if isinstance(error, httpx.ConnectError):
-            return LlmConnectionError(
-                f"could not connect to {host} ({kind})", provider=self._shell.provider
-            )
-        if isinstance(error, httpx.TimeoutException):
-            return TimeoutIdleError(
-                f"the HTTP client timed out while {during} ({kind})",
-                provider=self._shell.provider,
-            )
-        if isinstance(error, httpx.TransportError):
-            if isinstance(error, httpx.UnsupportedProtocol | httpx.ProxyError):
-                return LlmConnectionError(
-                    f"cannot reach {host}: {kind}", provider=self._shell.provider, retryable=False
-                )
-            return LlmConnectionError(
-                f"the connection to {host} failed while {during} ({kind})",
-                provider=self._shell.provider,
-            )
-        return LlmConnectionError(
-            f"HTTP failure while {during} ({kind})", provider=self._shell.provider, retryable=False
+        return transport_error(
+            error,
+            host=urlsplit(self._url).netloc,
+            provider=self._shell.provider,
+            connect=self._shell.timeouts.connect,
+            during=during,
         )
 
     def _timeout(self, is_deadline: bool, *, first: bool) -> LlmError:
-        timeouts = self._shell.timeouts
-        error: LlmTimeoutError
-        if is_deadline:
-            error = TimeoutDeadlineError(
-                f"the request's deadline of {timeouts.deadline:g}s expired",
-                provider=self._shell.provider,
-            )
-            error.timeout = timeouts.deadline
-        elif first:
-            error = TimeoutFirstEventError(
-                f"no event within {timeouts.first_event:g}s of sending the request",
-                provider=self._shell.provider,
-            )
-            error.timeout = timeouts.first_event
-        else:
-            error = TimeoutIdleError(
-                f"nothing received for {timeouts.idle:g}s (idle timeout)",
-                provider=self._shell.provider,
-            )
-            error.timeout = timeouts.idle
-        return error
+        return timeout_error(
+            self._shell.timeouts, self._shell.provider, is_deadline=is_deadline, first=first
+        )
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -404,7 +304,7 @@ class HttpEventSource:
         try:
             chunk = await self._read()
         except LlmError as error:
-            if not self._delta_seen and _retryable(error):
+            if not self._delta_seen and retryable_before_output(error):
                 await self._retry(error)
                 return
             raise
@@ -463,7 +363,7 @@ class HttpEventSource:
         """Start over after ``error`` (nothing was yielded that a retry would duplicate)."""
         self._finished = False
         self._error = None
-        await self._before_retry(error)
+        await self._back_off(Failure(error))
         await self.start()
 
     async def _read(self) -> bytes | None:
