@@ -86,13 +86,13 @@ def test_an_unknown_builtin_tool_lists_the_available_ones(cli_env: dict[str, str
 
 
 def test_a_model_failure_is_one_line_and_exit_code_1(cli_env: dict[str, str]) -> None:
-    # The scripted model with no script fails its first request: a runtime failure, logged.
-    done = llmport(cli_env, "run", "--model", "scripted", "hi")
+    # A server that is not there: a runtime failure, one line, logged.
+    done = llmport(cli_env, "run", "-m", "openai:m", "--base-url", "http://127.0.0.1:9/v1", "hi")
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1
-    assert "no turn left" in done.stderr
+    assert done.stderr.startswith("llmport: ") and "could not connect" in done.stderr
     listing = llmport(cli_env, "logs")
-    assert "error" in listing.stdout and "scripted" in listing.stdout
+    assert "error" in listing.stdout and "openai:m" in listing.stdout
 
 
 @pytest.mark.parametrize("turns", ["0", "-3"])

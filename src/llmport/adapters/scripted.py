@@ -26,7 +26,7 @@ from llmport.domain.events import (
     ToolCallDelta,
     Usage,
 )
-from llmport.domain.messages import AgentMessage, AssistantMessage
+from llmport.domain.messages import AgentMessage, AssistantMessage, UserMessage
 from llmport.domain.options import CallOptions
 from llmport.domain.tools import ToolDefinition
 
@@ -123,9 +123,12 @@ class ScriptedAdapter:
         turns: Iterable[ScriptedTurn | Sequence[ScriptItem]] = (),
         *,
         provider: str = "scripted",
+        echo: bool = False,
     ) -> None:
         self.turns = [t if isinstance(t, ScriptedTurn) else ScriptedTurn(tuple(t)) for t in turns]
         self.provider = provider
+        self.echo = echo
+        """Once the script is spent, answer each call with the last user message's text."""
         self.calls = []
         self.closed_streams = 0
         self._next = 0
@@ -146,6 +149,10 @@ class ScriptedAdapter:
         options: CallOptions | None = None,
     ) -> GuardedStream:
         self.calls.append(ScriptedCall(tuple(messages), tuple(tools), options))
+        if self._next >= len(self.turns) and self.echo:
+            last = next((m for m in reversed(messages) if isinstance(m, UserMessage)), None)
+            said = last.text if last is not None else ""
+            return guard(self._play(ScriptedTurn.text(f"You said: {said}")), provider=self.provider)
         if self._next >= len(self.turns):
             raise LlmError(
                 f"the script has no turn left (it had {len(self.turns)})",
@@ -184,5 +191,8 @@ class ScriptedAdapter:
 
 
 def from_model_string(model: str, **options: Any) -> ScriptedAdapter:
-    """``connect("scripted", turns=[...])``: the model name is ignored."""
-    return ScriptedAdapter(options.pop("turns", ()), **options)
+    """``connect("scripted", turns=[...])``: the model name is ignored. Without turns it echoes
+    (``You said: ...``), so ``llmport run --model scripted`` works as a demonstration."""
+    turns = options.pop("turns", ())
+    options.setdefault("echo", not turns)
+    return ScriptedAdapter(turns, **options)

@@ -20,7 +20,14 @@ from typing import Final
 
 from llmport.cli import models
 from llmport.cli.render import Renderer, make_renderer
-from llmport.cli.session import CliError, build_port, exchange, load_tools, new_runner
+from llmport.cli.session import (
+    CliError,
+    build_port,
+    exchange,
+    load_tools,
+    new_runner,
+    parse_options,
+)
 from llmport.cli.store import RunStore
 
 __all__ = ["build_parser", "main"]
@@ -42,11 +49,29 @@ def _at_least_one(text: str) -> int:
 
 def _agent_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "-m",
         "--model",
         default="local",
-        help="a connect() string: local (default, no key), local:PATH.gguf, openai:gpt-4o ...",
+        help="a connect() string: local (default, no key), local:PATH.gguf, openai:gpt-4o ... "
+        "(llmport models lists them)",
     )
-    parser.add_argument("--system", help="system prompt")
+    parser.add_argument("-s", "--system", help="system prompt")
+    parser.add_argument(
+        "-o",
+        "--option",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="a model option: temperature, max_tokens, top_p, stop, seed, tool_choice, "
+        "reasoning ... (VALUE is JSON when it parses, else text; repeat for several)",
+    )
+    parser.add_argument("--base-url", help="the server's URL (e.g. http://127.0.0.1:8080/v1)")
+    parser.add_argument(
+        "--key",
+        help="the API key (never logged; by default the provider's environment variable, "
+        "e.g. OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY)",
+    )
     parser.add_argument("--max-turns", type=_at_least_one, default=10, help="model turns per run")
     parser.add_argument(
         "--tool",
@@ -67,8 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
+    parser.add_argument("--version", action="version", version=f"llmport {_version()}")
     run = commands.add_parser("run", help="run the agent on one prompt and stream the answer")
-    run.add_argument("prompt", help="the prompt ('-' reads it from stdin)")
+    run.add_argument(
+        "prompt",
+        nargs="?",
+        help="the prompt; piped standard input comes first, then this ('-': stdin only)",
+    )
     _agent_options(run)
     run.add_argument("--json", action="store_true", help="print agent events as NDJSON")
 
@@ -90,6 +120,23 @@ def build_parser() -> argparse.ArgumentParser:
 # --- commands ----------------------------------------------------------------------------------
 
 
+def _version() -> str:
+    from llmport import __version__
+
+    return __version__
+
+
+def _prompt(args: argparse.Namespace) -> str:
+    """The prompt: piped standard input first, then the argument (as ``llm`` joins them)."""
+    if args.prompt == "-":
+        return sys.stdin.read()
+    piped = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    parts = [part for part in (piped.strip("\n"), args.prompt) if part]
+    if not parts:
+        raise CliError("give a prompt, or pipe one in: echo 'text' | llmport run 'summarize'")
+    return "\n\n".join(parts)
+
+
 def _store(no_log: bool) -> RunStore | None:
     return None if no_log else RunStore()
 
@@ -97,9 +144,10 @@ def _store(no_log: bool) -> RunStore | None:
 def _run(args: argparse.Namespace, renderer: Renderer) -> int:
     from llmport.domain.messages import UserMessage
 
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    prompt = _prompt(args)
     tools = load_tools(args.tool, args.tools)
-    port = build_port(args.model)
+    options = parse_options(args.option)
+    port = build_port(args.model, base_url=args.base_url, key=args.key)
     store = _store(args.no_log)
     with new_runner() as runner:
         try:
@@ -115,6 +163,7 @@ def _run(args: argparse.Namespace, renderer: Renderer) -> int:
                     store=store,
                     kind="run",
                     prompt=prompt,
+                    options=options,
                 )
             )
         except CliError as error:
@@ -127,7 +176,8 @@ def _chat(args: argparse.Namespace, renderer: Renderer) -> int:
     from llmport.domain.messages import AgentMessage, UserMessage
 
     tools = load_tools(args.tool, args.tools)
-    port = build_port(args.model)
+    options = parse_options(args.option)
+    port = build_port(args.model, base_url=args.base_url, key=args.key)
     store = _store(args.no_log)
     history: list[AgentMessage] = []
     conversation: str | None = None
@@ -173,6 +223,7 @@ def _chat(args: argparse.Namespace, renderer: Renderer) -> int:
                         kind="chat",
                         conversation=conversation,
                         prompt=text,
+                        options=options,
                     )
                 )
             except KeyboardInterrupt:

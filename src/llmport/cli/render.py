@@ -10,6 +10,7 @@ goes to stderr as plain lines), so ``llmport run ... | wc`` sees only the answer
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol, TextIO
@@ -71,9 +72,10 @@ class Renderer(Protocol):
 class _PipeRenderer:
     """Writes to plain streams: no spinner, nothing to stop."""
 
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
-        self.out = out
-        self.err = err
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        # Resolved now, not at import: whatever sys.stdout is when the command runs.
+        self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
 
     def status(self, message: str) -> AbstractContextManager[Any]:
         return nullcontext()
@@ -109,7 +111,7 @@ class JsonRenderer(_PipeRenderer):
 class PlainRenderer(_PipeRenderer):
     """The answer on stdout as it streams; tool activity and notes on stderr."""
 
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
         super().__init__(out, err)
         self._at_line_start = True
 
@@ -230,6 +232,6 @@ def make_renderer(*, json_output: bool, stream: TextIO | None = None) -> Rendere
     if json_output:
         return JsonRenderer()
     out = stream if stream is not None else sys.stdout
-    if out.isatty():
+    if out.isatty() and not os.environ.get("NO_COLOR"):
         return TerminalRenderer()
-    return PlainRenderer()
+    return PlainRenderer()  # a pipe, or NO_COLOR (no-color.org): no escape code at all

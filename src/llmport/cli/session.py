@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import sys
 import threading
 import time
@@ -36,6 +37,7 @@ from llmport.connect import UnknownProviderError, connect
 from llmport.domain.errors import AuthenticationError, LlmError
 from llmport.domain.events import Usage
 from llmport.domain.messages import AgentMessage, AssistantMessage
+from llmport.domain.options import CallOptions
 from llmport.ports import LlmCompletionPort
 
 __all__ = ["CliError", "Exchange", "build_port", "exchange", "load_tools", "new_runner"]
@@ -52,19 +54,53 @@ class CliError(Exception):
         self.code = code
 
 
-def build_port(model: str) -> LlmCompletionPort:
+def build_port(
+    model: str, *, base_url: str | None = None, key: str | None = None
+) -> LlmCompletionPort:
     """``connect(model)``, its failures turned into the CLI's one-line errors.
 
-    The adapters themselves say which environment variable a missing key lives in.
+    The adapters themselves say which environment variable a missing key lives in; the CLI
+    says it in a CLI user's words (``--key``, not ``api_key=``).
     """
+    given: dict[str, Any] = {}
+    if base_url is not None:
+        given["base_url"] = base_url
+    if key is not None:
+        given["api_key"] = key
     try:
-        return connect(model)
+        return connect(model, **given)
     except UnknownProviderError as error:
-        raise CliError(str(error)) from None
+        raise CliError(f"{error} (llmport models lists them)") from None
     except AuthenticationError as error:
-        raise CliError(f"{error.message} (or use --model local, which needs none)") from None
+        message = error.message.replace("pass api_key=", "pass --key")
+        raise CliError(f"{message} (or use --model local, which needs none)") from None
+    except TypeError as error:  # base_url= or api_key= given to a model that takes none
+        raise CliError(f"{model}: {error}") from None
     except (LlmError, ValueError) as error:  # a missing model file, llama.cpp not installed ...
         raise CliError(getattr(error, "message", str(error))) from None
+
+
+def parse_options(pairs: Sequence[Sequence[str]]) -> CallOptions | None:
+    """``-o KEY VALUE`` pairs as ``CallOptions`` (VALUE is JSON when it parses, else text; a
+    repeated ``stop`` collects every value)."""
+    if not pairs:
+        return None
+    values: dict[str, Any] = {}
+    for key, raw in pairs:
+        name = key.replace("-", "_")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        if name == "stop" and name in values:
+            previous = values[name]
+            value = [*(previous if isinstance(previous, list) else [previous]), value]
+        values[name] = value
+    try:
+        return CallOptions.from_dict(values)
+    except (ValueError, TypeError) as error:
+        known = ", ".join(CallOptions.field_names())
+        raise CliError(f"bad -o option: {error} (options: {known})") from None
 
 
 def load_tools(names: Sequence[str], files: Sequence[str]) -> list[Tool]:
@@ -200,6 +236,7 @@ async def exchange(
     kind: str,
     conversation: str | None = None,
     prompt: str = "",
+    options: CallOptions | None = None,
 ) -> Exchange:
     """Run the agent over ``messages``, stream it, and log it; re-raises failures after logging."""
     started = time.monotonic()
@@ -222,7 +259,7 @@ async def exchange(
                 error=error,
             )
 
-    agent = Agent(port, tools=list(tools), system=system, max_turns=max_turns)
+    agent = Agent(port, tools=list(tools), system=system, max_turns=max_turns, options=options)
     try:
         await _load(port, renderer)
         renderer.waiting()
