@@ -325,10 +325,12 @@ def test_chat_keeps_history_resets_and_continues(cli_env: dict[str, str]) -> Non
     assert resumed.returncode == 0, resumed.stderr
     latest = ndjson(llmport(cli_env, "logs", "--json", "--limit", "1").stdout)[0]
     assert latest["conversation"] == records[0]["conversation"]
-    assert [m.get("content") for m in latest["transcript"] if m["role"] == "user"] == [
-        "Hi!",
-        "Thanks!",
-    ]
+    # Each exchange stores only what it added; the conversation is all of them.
+    assert [m.get("content") for m in latest["transcript"] if m["role"] == "user"] == ["Thanks!"]
+    from llmport.cli.store import RunStore
+
+    history = RunStore(Path(cli_env["LLMPORT_HOME"])).history(latest["conversation"])
+    assert [m.content for m in history if m.role == "user"] == ["Hi!", "Thanks!"]
 
 
 @requires_local_model

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import TextIO
 
-from llmport.cli.store import RunRecord
+from llmport.cli.store import ConversationRecord, RunRecord
 from llmport.domain.messages import (
     AssistantMessage,
     SystemMessage,
@@ -15,7 +15,13 @@ from llmport.domain.messages import (
     message_to_dict,
 )
 
-__all__ = ["print_record", "print_runs", "record_to_dict"]
+__all__ = [
+    "conversation_to_dict",
+    "print_conversations",
+    "print_record",
+    "print_runs",
+    "record_to_dict",
+]
 
 
 def _when(timestamp: float) -> str:
@@ -27,10 +33,10 @@ def _one_line(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def print_runs(records: list[RunRecord], out: TextIO) -> None:
-    """A table of runs, newest first."""
+def print_runs(records: list[RunRecord], out: TextIO, *, empty: bool = False) -> None:
+    """A table of runs, newest first (``empty``: the log itself has none)."""
     if not records:
-        out.write("no runs logged yet\n")
+        out.write("no runs logged yet\n" if empty else "no runs match\n")
         return
     out.write(
         f"{'ID':>5}  {'STARTED':19}  {'MODEL':18}  {'STATUS':11}  {'TURNS':>5}  "
@@ -93,3 +99,32 @@ def print_record(record: RunRecord, out: TextIO) -> None:
             case ToolMessage(content=content, is_error=is_error, name=name, tool_call_id=cid):
                 label = "tool error" if is_error else "tool result"
                 out.write(f"{label} ({name or '?'}) [{cid}]: {content}\n")
+
+
+def conversation_to_dict(record: ConversationRecord) -> dict[str, object]:
+    return {
+        "id": record.id,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "model": record.model,
+        "system": record.system,
+        "options": record.options,
+        "tools": record.tools,
+        "runs": record.runs,
+        "last_prompt": record.last_prompt,
+    }
+
+
+def print_conversations(
+    records: list[ConversationRecord], out: TextIO, *, empty: bool = False
+) -> None:
+    """A table of conversations, the most recently active first."""
+    if not records:
+        out.write("no conversations logged yet\n" if empty else "no conversations match\n")
+        return
+    out.write(f"{'ID':8}  {'UPDATED':19}  {'MODEL':18}  {'RUNS':>4}  LAST PROMPT\n")
+    for r in records:
+        out.write(
+            f"{r.id[:8]:8}  {_when(r.updated_at)}  {_one_line(r.model, 18):18}  {r.runs:>4}  "
+            f"{_one_line(r.last_prompt, 50)}\n"
+        )

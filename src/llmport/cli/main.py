@@ -1,7 +1,8 @@
 """``llmport``: run an agent, chat with one, and read the run log (the composition root).
 
     llmport run "PROMPT" [--model local] [--tool calculator] [--tools FILE.py] [--json]
-    llmport chat [--continue]
+    llmport run -c "PROMPT" | llmport run --cid ID "PROMPT"
+    llmport chat [-c | --cid ID]
     llmport logs [show ID]
     llmport models [pull [NAME]]
 
@@ -14,11 +15,14 @@ API key, unknown tool), 130 interrupted by Ctrl-C (the partial run is logged).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 from llmport.cli import models
+from llmport.cli.builtin_tools import BUILTIN_TOOLS
 from llmport.cli.render import Renderer, make_renderer
 from llmport.cli.session import (
     CliError,
@@ -51,10 +55,19 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-m",
         "--model",
-        default="local",
+        default=None,
         help="a connect() string: local (default, no key), local:PATH.gguf, openai:gpt-4o ... "
         "(llmport models lists them)",
     )
+    parser.add_argument(
+        "-c",
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="continue the latest conversation (a run or a chat), with its model, options, "
+        "tools and system prompt unless given here",
+    )
+    parser.add_argument("--cid", help="continue the conversation with this id (or id prefix)")
     parser.add_argument("-s", "--system", help="system prompt")
     parser.add_argument(
         "-o",
@@ -102,16 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     _agent_options(run)
     run.add_argument("--json", action="store_true", help="print agent events as NDJSON")
 
-    chat = commands.add_parser("chat", help="an interactive conversation (/exit, /reset)")
+    chat = commands.add_parser("chat", help="an interactive conversation (/help for commands)")
     _agent_options(chat)
-    chat.add_argument(
-        "--continue", dest="resume", action="store_true", help="resume the last conversation"
-    )
 
-    logs = commands.add_parser("logs", help="list recent runs, or show one")
+    logs = commands.add_parser("logs", help="list recent runs or conversations, or show a run")
     logs.add_argument("action", nargs="?", choices=["show"], help="show one run")
     logs.add_argument("id", nargs="?", type=int, help="the run id (with show)")
-    logs.add_argument("--limit", type=int, default=20, help="how many runs to list")
+    logs.add_argument("-n", "--limit", type=int, default=20, help="how many to list")
+    logs.add_argument("--cid", help="only this conversation (an id or its prefix)")
+    logs.add_argument("-q", "--search", help="only runs whose prompt or messages hold TEXT")
+    logs.add_argument(
+        "--conversations", action="store_true", help="list conversations instead of runs"
+    )
     logs.add_argument("--json", action="store_true", help="print as JSON")
     models.add_parser(commands)
     return parser
@@ -137,6 +152,30 @@ def _prompt(args: argparse.Namespace) -> str:
     return "\n\n".join(parts)
 
 
+def _resume(args: argparse.Namespace) -> tuple[str | None, list[Any]]:
+    """``-c`` / ``--cid``: the conversation to continue and its history; what it used (model,
+    options, tools, system prompt) fills in whatever the command line leaves out."""
+    if not (args.resume or args.cid):
+        args.model = args.model or "local"
+        return None, []
+    store = RunStore.existing()
+    found = None
+    if store is not None:
+        found = store.conversation(args.cid) if args.cid else store.latest_conversation()
+    if found is None:
+        wanted = f"no conversation {args.cid!r}" if args.cid else "no conversation to continue"
+        raise CliError(f"{wanted} (llmport logs --conversations lists them)")
+    assert store is not None
+    args.model = args.model or found.model
+    if args.system is None:
+        args.system = found.system
+    if not args.option and found.options:
+        args.option = [[k, json.dumps(v)] for k, v in found.options.items()]
+    if not args.tool and not args.tools:
+        args.tool = [name for name in found.tools if name in BUILTIN_TOOLS]
+    return found.id, store.history(found.id)
+
+
 def _store(no_log: bool) -> RunStore | None:
     return None if no_log else RunStore()
 
@@ -145,6 +184,7 @@ def _run(args: argparse.Namespace, renderer: Renderer) -> int:
     from llmport.domain.messages import UserMessage
 
     prompt = _prompt(args)
+    conversation, history = _resume(args)
     tools = load_tools(args.tool, args.tools)
     options = parse_options(args.option)
     port = build_port(args.model, base_url=args.base_url, key=args.key)
@@ -155,13 +195,14 @@ def _run(args: argparse.Namespace, renderer: Renderer) -> int:
                 exchange(
                     port=port,
                     model=args.model,
-                    messages=[UserMessage(prompt)],
+                    messages=[*history, UserMessage(prompt)],
                     tools=tools,
                     system=args.system,
                     max_turns=args.max_turns,
                     renderer=renderer,
                     store=store,
                     kind="run",
+                    conversation=conversation,
                     prompt=prompt,
                     options=options,
                 )
@@ -173,22 +214,17 @@ def _run(args: argparse.Namespace, renderer: Renderer) -> int:
 
 
 def _chat(args: argparse.Namespace, renderer: Renderer) -> int:
-    from llmport.domain.messages import AgentMessage, UserMessage
+    from llmport.domain.messages import UserMessage
 
+    conversation, history = _resume(args)
     tools = load_tools(args.tool, args.tools)
     options = parse_options(args.option)
     port = build_port(args.model, base_url=args.base_url, key=args.key)
     store = _store(args.no_log)
-    history: list[AgentMessage] = []
-    conversation: str | None = None
-    if args.resume:
-        last = RunStore().last_conversation()
-        if last is None:
-            raise CliError("there is no conversation to continue")
-        history = last.transcript
-        conversation = last.conversation
-        renderer.notice(f"continuing the conversation of run {last.id} ({len(history)} messages)")
-    renderer.notice("type /exit or Ctrl-D to leave, /reset to start over")
+    if conversation is not None:
+        renderer.notice(f"continuing conversation {conversation[:8]} ({len(history)} messages)")
+    renderer.notice("/help lists the commands; Ctrl-D or /exit leaves")
+    editing = _line_editing()
     with new_runner() as runner:
         while True:
             try:
@@ -199,11 +235,31 @@ def _chat(args: argparse.Namespace, renderer: Renderer) -> int:
             text = line.strip()
             if not text:
                 continue
-            if text in {"/exit", "/quit"}:
-                return 0
-            if text == "/reset":
-                history, conversation = [], None
-                renderer.notice("conversation reset")
+            if text.startswith("/"):
+                command, _, rest = text.partition(" ")
+                if command in {"/exit", "/quit"}:
+                    return 0
+                if command == "/reset":
+                    history, conversation = [], None
+                    renderer.notice("conversation reset")
+                elif command == "/help":
+                    renderer.notice(CHAT_HELP)
+                elif command == "/system":
+                    args.system = rest.strip() or None
+                    renderer.notice(f"system prompt {'set' if args.system else 'cleared'}")
+                elif command == "/model" and rest.strip():
+                    try:
+                        port = build_port(rest.strip(), base_url=args.base_url, key=args.key)
+                    except CliError as error:
+                        renderer.error(error.message)
+                        continue
+                    args.model = rest.strip()
+                    renderer.notice(f"model: {args.model}")
+                elif command == "/tools":
+                    names = ", ".join(t.name for t in tools) or "none"
+                    renderer.notice(f"tools: {names}")
+                else:
+                    renderer.error(f"unknown command {command!r}; /help lists them")
                 continue
             if conversation is None:
                 import uuid
@@ -227,24 +283,71 @@ def _chat(args: argparse.Namespace, renderer: Renderer) -> int:
                     )
                 )
             except KeyboardInterrupt:
+                sys.stdout.write("\n")  # "(interrupted)" on a line of its own
                 renderer.notice("(interrupted)")
+                if store is not None:  # the partial exchange stays in the conversation
+                    history = store.history(conversation)
                 continue
             except CliError as error:
                 renderer.error(error.message)
                 continue
+            finally:
+                editing.save()
             history = state.transcript
 
 
+CHAT_HELP: Final = (
+    "/help this list · /exit leave (or Ctrl-D) · /reset start a new conversation · "
+    "/system TEXT set the system prompt (none: clear it) · /model NAME switch model · "
+    "/tools list the tools · Ctrl-C stops an answer"
+)
+
+
+class _LineEditing:
+    """readline's line editing and a history file in the data directory, where available."""
+
+    def __init__(self) -> None:
+        self.readline: Any = None
+        try:
+            import readline
+        except ImportError:  # pragma: no cover - Windows without pyreadline
+            return
+        from llmport.cli.store import data_dir
+
+        self.readline = readline
+        self.path = data_dir() / "chat_history"
+        with contextlib.suppress(OSError):
+            readline.read_history_file(self.path)
+        readline.set_history_length(1000)
+
+    def save(self) -> None:
+        if self.readline is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.readline.write_history_file(self.path)
+        except OSError:
+            pass
+
+
+def _line_editing() -> _LineEditing:
+    return _LineEditing()
+
+
 def _logs(args: argparse.Namespace, renderer: Renderer) -> int:
-    import json
+    from llmport.cli.logs import (
+        conversation_to_dict,
+        print_conversations,
+        print_record,
+        print_runs,
+        record_to_dict,
+    )
 
-    from llmport.cli.logs import print_record, print_runs, record_to_dict
-
-    store = RunStore()
+    store = RunStore.existing()  # reading never creates the log
     if args.action == "show":
         if args.id is None:
             raise CliError("logs show needs a run id")
-        record = store.get(args.id)
+        record = store.get(args.id) if store is not None else None
         if record is None:
             raise CliError(f"no run {args.id}", code=EXIT_FAILED)
         if args.json:
@@ -252,12 +355,26 @@ def _logs(args: argparse.Namespace, renderer: Renderer) -> int:
         else:
             print_record(record, sys.stdout)
         return 0
-    records = store.recent(args.limit)
+    if args.limit < 0:
+        raise CliError("--limit must be 0 or more")
+    if args.conversations:
+        found = (
+            []
+            if store is None
+            else store.conversations(limit=args.limit, cid=args.cid, search=args.search)
+        )
+        if args.json:
+            for item in found:
+                print(json.dumps(conversation_to_dict(item), ensure_ascii=False))
+        elif args.limit:
+            print_conversations(found, sys.stdout, empty=store is None)
+        return 0
+    records = [] if store is None else store.recent(args.limit, cid=args.cid, search=args.search)
     if args.json:
         for record in records:
             print(json.dumps(record_to_dict(record), ensure_ascii=False))
-    else:
-        print_runs(records, sys.stdout)
+    elif args.limit:
+        print_runs(records, sys.stdout, empty=store is None)
     return 0
 
 

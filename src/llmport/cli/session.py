@@ -241,7 +241,15 @@ async def exchange(
     """Run the agent over ``messages``, stream it, and log it; re-raises failures after logging."""
     started = time.monotonic()
     run_id = (
-        store.start(model=model, prompt=prompt, kind=kind, conversation=conversation)
+        store.start(
+            model=model,
+            prompt=prompt,
+            kind=kind,
+            conversation=conversation,
+            system=system,
+            options=options.to_dict() if options is not None else None,
+            tools=[t.name for t in tools],
+        )
         if store is not None
         else None
     )

@@ -12,19 +12,24 @@ Support/llmport`` on macOS, ``%APPDATA%\\llmport`` on Windows).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from llmport.adapters.local.catalog import data_dir
 from llmport.domain.events import Usage
 from llmport.domain.messages import AgentMessage, messages_from_json, messages_to_json
 
-__all__ = ["RunRecord", "RunStore", "data_dir"]
+__all__ = ["SCHEMA_VERSION", "ConversationRecord", "RunRecord", "RunStore", "data_dir"]
+
+SCHEMA_VERSION: Final = 2
+"""1: runs with a whole transcript each. 2: conversations (model, options, tools, system) and
+each exchange's new messages only; version-1 logs are migrated in place when opened."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -46,9 +51,37 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_conversation ON runs (conversation);
 """
 
+_V2: Final = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS conversations (
+    id          TEXT PRIMARY KEY,
+    created_at  REAL NOT NULL,
+    model       TEXT NOT NULL,
+    system      TEXT,
+    options     TEXT,
+    tools       TEXT NOT NULL DEFAULT '[]'
+);
+"""
+
+
 _SELECT: Final = (
     "SELECT id, conversation, kind, started_at, duration, model, prompt, status, finish_reason, "
-    "input_tokens, output_tokens, turns, error, transcript FROM runs"
+    "input_tokens, output_tokens, turns, error, transcript, base FROM runs"
+)
+
+
+# Optional filters as bound parameters (a NULL filter matches everything): constant SQL.
+_RECENT: Final = (
+    _SELECT + " WHERE (? IS NULL OR conversation LIKE ?)"
+    " AND (? IS NULL OR prompt LIKE ? OR transcript LIKE ?) ORDER BY id DESC LIMIT ?"
+)
+_CONVERSATIONS: Final = (
+    "SELECT c.id, c.created_at, c.model, c.system, c.options, c.tools, COUNT(r.id), "
+    "(SELECT prompt FROM runs p WHERE p.conversation = c.id ORDER BY id DESC LIMIT 1), "
+    "MAX(r.id), MAX(r.started_at) FROM conversations c JOIN runs r ON r.conversation = c.id "
+    "WHERE (? IS NULL OR c.id LIKE ?) AND (? IS NULL OR EXISTS (SELECT 1 FROM runs s "
+    "WHERE s.conversation = c.id AND (s.prompt LIKE ? OR s.transcript LIKE ?))) "
+    "GROUP BY c.id ORDER BY MAX(r.id) DESC LIMIT ?"
 )
 
 
@@ -70,10 +103,33 @@ class RunRecord:
     turns: int | None
     error: str | None
     transcript_json: str
+    base: int = 0
+    """How many messages of the conversation came before this exchange (-1: a version-1 run,
+    whose ``transcript`` is the whole conversation up to it)."""
+
+    @property
+    def messages(self) -> list[AgentMessage]:
+        """What this exchange added (its prompt, the answer, tool calls and results)."""
+        return messages_from_json(self.transcript_json)
 
     @property
     def transcript(self) -> list[AgentMessage]:
-        return messages_from_json(self.transcript_json)
+        return self.messages
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    """A conversation: what to restore when it is continued, and its size."""
+
+    id: str
+    created_at: float
+    model: str
+    system: str | None
+    options: dict[str, Any] | None
+    tools: list[str]
+    runs: int
+    last_prompt: str
+    updated_at: float
 
 
 class RunStore:
@@ -85,17 +141,76 @@ class RunStore:
         self.path = self.directory / "runs.sqlite3"
         self._db = sqlite3.connect(self.path)
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    @classmethod
+    def existing(cls, directory: Path | None = None) -> RunStore | None:
+        """The log if it exists: reading commands never create it."""
+        folder = directory if directory is not None else data_dir()
+        return cls(folder) if (folder / "runs.sqlite3").is_file() else None
+
+    def _migrate(self) -> None:
+        """Bring a version-1 log (or a new file) to the current schema, in one transaction."""
+        with self._db:
+            self._db.executescript(_V2)
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 1
+            if version >= SCHEMA_VERSION:
+                return
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(runs)")}
+            if "base" not in columns:
+                # Version-1 runs keep their whole transcript: base -1 says so.
+                self._db.execute("ALTER TABLE runs ADD COLUMN base INTEGER NOT NULL DEFAULT -1")
+            self._db.execute(
+                "INSERT OR IGNORE INTO conversations (id, created_at, model) "
+                "SELECT conversation, MIN(started_at), "
+                "(SELECT model FROM runs r2 WHERE r2.conversation = runs.conversation "
+                " ORDER BY id DESC LIMIT 1) FROM runs GROUP BY conversation"
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    @property
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 1
 
     def close(self) -> None:
         self._db.close()
 
-    def start(self, *, model: str, prompt: str, kind: str, conversation: str | None = None) -> int:
-        """Record a run that has started; returns its id."""
+    def start(
+        self,
+        *,
+        model: str,
+        prompt: str,
+        kind: str,
+        conversation: str | None = None,
+        system: str | None = None,
+        options: dict[str, Any] | None = None,
+        tools: Sequence[str] = (),
+    ) -> int:
+        """Record a run that has started (in a new or a continued conversation); its id.
+
+        The conversation keeps what continuing it restores: the model string, the options,
+        the tool names and the system prompt of its latest exchange.
+        """
+        cid = conversation or uuid.uuid4().hex
+        base = len(self.history(cid))
+        now = time.time()
         with self._db:
+            self._db.execute(
+                "INSERT INTO conversations (id, created_at, model, system, options, tools) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET model = excluded.model, "
+                "system = excluded.system, options = excluded.options, tools = excluded.tools",
+                (cid, now, model, system, json.dumps(options) if options else None,
+                 json.dumps(list(tools))),
+            )  # fmt: skip
             cursor = self._db.execute(
-                "INSERT INTO runs (conversation, kind, started_at, model, prompt, status) "
-                "VALUES (?, ?, ?, ?, ?, 'running')",
-                (conversation or uuid.uuid4().hex, kind, time.time(), model, prompt),
+                "INSERT INTO runs (conversation, kind, started_at, model, prompt, status, base) "
+                "VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                (cid, kind, now, model, prompt, base),
             )
         run_id = cursor.lastrowid
         assert run_id is not None
@@ -112,7 +227,10 @@ class RunStore:
         finish_reason: str | None = None,
         error: str | None = None,
     ) -> None:
-        """Record how a run ended, with its conversation."""
+        """Record how a run ended; of ``transcript`` (the whole conversation) only what this
+        exchange added is stored."""
+        row = self._db.execute("SELECT base FROM runs WHERE id = ?", (run_id,)).fetchone()
+        base = max(0, row[0]) if row else 0
         with self._db:
             self._db.execute(
                 "UPDATE runs SET status = ?, duration = ? - started_at, finish_reason = ?, "
@@ -126,36 +244,86 @@ class RunStore:
                     usage.output_tokens if usage is not None else None,
                     turns,
                     error,
-                    messages_to_json(transcript),
+                    messages_to_json(list(transcript)[base:]),
                     run_id,
                 ),
             )
 
+    # --- conversations -----------------------------------------------------------------------
+
+    def history(self, conversation: str) -> list[AgentMessage]:
+        """The conversation as it goes on: every finished or interrupted exchange, in order
+        (a failed one is left out: it may end in tool calls without results)."""
+        messages: list[AgentMessage] = []
+        for record in self._records(
+            _SELECT + " WHERE conversation = ? AND status IN ('ok', 'interrupted') ORDER BY id",
+            (conversation,),
+        ):
+            if record.base < 0:
+                messages = record.messages  # a version-1 run: the whole conversation
+            else:
+                messages = [*messages[: record.base], *record.messages]
+        return _answered(messages)
+
+    def conversation(self, cid: str) -> ConversationRecord | None:
+        found = self.conversations(limit=1, cid=cid)
+        return found[0] if found else None
+
+    def latest_conversation(self) -> ConversationRecord | None:
+        """The conversation of the latest run, chat or run."""
+        found = self.conversations(limit=1)
+        return found[0] if found else None
+
+    def conversations(
+        self, *, limit: int = 20, cid: str | None = None, search: str | None = None
+    ) -> list[ConversationRecord]:
+        """Conversations, the most recently active first."""
+        prefix = None if cid is None else cid + "%"
+        text = f"%{search}%" if search else None
+        cursor = self._db.execute(_CONVERSATIONS, (prefix, prefix, text, text, text, limit))
+        rows = cursor.fetchall()
+        return [
+            ConversationRecord(
+                id=row[0], created_at=row[1], model=row[2], system=row[3],
+                options=json.loads(row[4]) if row[4] else None,
+                tools=json.loads(row[5]) if row[5] else [], runs=row[6],
+                last_prompt=row[7] or "", updated_at=row[9] or row[1],
+            )
+            for row in rows
+        ]  # fmt: skip
+
     def _records(self, query: str, params: tuple[object, ...]) -> list[RunRecord]:
         return [RunRecord(*row) for row in self._db.execute(query, params).fetchall()]
 
-    def recent(self, limit: int = 20) -> list[RunRecord]:
-        """The latest runs, newest first."""
-        return self._records(_SELECT + " ORDER BY id DESC LIMIT ?", (limit,))
+    def recent(
+        self, limit: int = 20, *, cid: str | None = None, search: str | None = None
+    ) -> list[RunRecord]:
+        """The latest runs, newest first (of one conversation, or matching a text)."""
+        prefix = None if cid is None else cid + "%"
+        text = f"%{search}%" if search else None
+        return self._records(_RECENT, (prefix, prefix, text, text, text, limit))
 
     def get(self, run_id: int) -> RunRecord | None:
         found = self._records(_SELECT + " WHERE id = ?", (run_id,))
         return found[0] if found else None
 
-    def last_conversation(self) -> RunRecord | None:
-        """The latest finished run of the latest chat (or, if there is none, of the latest run).
 
-        Only an ``ok`` run is resumed, as a chat session itself keeps its history only from
-        finished exchanges: a failed or interrupted one may end with tool calls that have no
-        result, which providers reject in the next request.
-        """
-        latest = self._db.execute(
-            "SELECT conversation FROM runs ORDER BY kind = 'chat' DESC, id DESC LIMIT 1"
-        ).fetchone()
-        if latest is None:
-            return None
-        found = self._records(
-            _SELECT + " WHERE conversation = ? AND status = 'ok' ORDER BY id DESC LIMIT 1",
-            (latest[0],),
-        )
-        return found[0] if found else None
+def _answered(messages: list[AgentMessage]) -> list[AgentMessage]:
+    """``messages`` without tool calls that never got a result (an interrupted exchange):
+    providers reject a history that has them."""
+    from llmport.domain.messages import AssistantMessage, ToolMessage
+
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    out: list[AgentMessage] = []
+    for message in messages:
+        kept_message: AgentMessage = message
+        if isinstance(message, AssistantMessage) and message.tool_calls:
+            kept = tuple(c for c in message.tool_calls if c.id in answered)
+            if len(kept) != len(message.tool_calls):
+                if not kept and not message.text:
+                    continue
+                kept_message = AssistantMessage(message.text, kept, message.reasoning,
+                                                message.refusal, message.provider_blocks,
+                                                message.layout)  # fmt: skip
+        out.append(kept_message)
+    return out
