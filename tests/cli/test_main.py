@@ -441,3 +441,63 @@ def test_ctrl_c_during_a_hung_sync_tool_still_exits_130(
         pytest.fail("llmport hung after Ctrl-C, waiting for the tool's thread")
     assert process.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_chat_slash_commands_and_ctrl_c_through_a_terminal(cli_env: dict[str, str]) -> None:
+    """The chat on a real pseudo-terminal: slash commands are commands (an unknown one is an
+    error line, never a prompt), Ctrl-C stops an answer and prints ``(interrupted)`` on a line
+    of its own, and the partial exchange stays in the conversation."""
+    import os
+    import pty
+    import select
+
+    work = Path(cli_env["LLMPORT_HOME"]).parent / "work"
+    (work / "slow_model.py").write_text(SLOW_MODEL)
+    env = {**cli_env, "NO_COLOR": "1", "TERM": "dumb"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: llmport chat on the terminal
+        os.chdir(work)
+        os.execve(sys.executable, [sys.executable, "-m", "llmport", "chat", "-m", "slow",
+                                   "--tools", "slow_model.py"], env)  # fmt: skip
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 30.0) -> bytes:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536)
+                except OSError:
+                    break
+        assert marker in seen, seen[-2000:]
+        return seen
+
+    try:
+        read_until(b"> ")
+        os.write(fd, b"/help\n")
+        read_until(b"/system TEXT")
+        os.write(fd, b"/nope\n")
+        read_until(b"unknown command '/nope'")
+        os.write(fd, b"/tools\n")
+        read_until(b"tools: noop")
+        os.write(fd, b"tell me a story\n")
+        read_until(b"word3 ")
+        os.write(fd, b"\x03")  # Ctrl-C
+        text = read_until(b"(interrupted)").decode(errors="replace")
+        line = next(x for x in text.splitlines() if "(interrupted)" in x)
+        assert line.strip().endswith("(interrupted)") and "word" not in line
+        read_until(b"> ", timeout=10)
+        os.write(fd, b"/exit\n")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(fd)
+    records = ndjson(llmport(cli_env, "logs", "--json").stdout)
+    assert [r["prompt"] for r in records] == ["tell me a story"]  # /commands were not prompts
+    assert records[0]["status"] == "interrupted"
+    from llmport.cli.store import RunStore
+
+    history = RunStore(Path(cli_env["LLMPORT_HOME"])).history(records[0]["conversation"])
+    assert history[-1].role == "assistant" and history[-1].text.startswith("word0 word1 ")
