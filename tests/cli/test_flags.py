@@ -132,3 +132,35 @@ def test_scripted_echoes_as_the_readme_says(capsys: pytest.CaptureFixture[str],
     code, out, _ = run(["run", "--model", "scripted", "--no-log", "hello"], capsys, "", monkeypatch)
     assert code == 0 and out == "You said: hello\n"
     _ = session  # the module under test
+
+
+def empty_model(model: str, **options: object) -> object:
+    from llmport import ScriptedAdapter
+    from llmport.testing import ScriptedTurn
+
+    return ScriptedAdapter([ScriptedTurn.text("")])
+
+
+def test_an_empty_answer_is_warned_about_and_logged_as_such(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmport import registry
+    from llmport.cli.store import RunStore
+
+    monkeypatch.setattr(registry, "_ENTRIES", dict(registry._ENTRIES))
+    registry.register(registry.ProviderEntry("empty", f"{__name__}:empty_model", "empty"))
+    code, out, err = run(["run", "-m", "empty", "hi"], capsys, "", monkeypatch)
+    assert code == 0 and out.strip() == ""
+    assert "llmport: warning: the model returned an empty answer" in err
+    store = RunStore.existing()
+    assert store is not None and store.recent(1)[0].status == "empty"
+
+
+def test_unknown_usage_is_said_to_be_unknown_never_zero() -> None:
+    from llmport import Usage
+    from llmport.cli.render import usage_text
+
+    assert "usage unknown" in usage_text(None, 1, 0.5)
+    assert "0 in" not in usage_text(None, 1, 0.5)
+    assert usage_text(Usage(3, 4), 2, 1.0).startswith("2 turns · 3 in / 4 out tokens")
+    assert usage_text(Usage(3, 4), 1, 1.0).startswith("1 turn · ")

@@ -185,7 +185,8 @@ class Agent:
             if turns >= self.max_turns:
                 raise fail(
                     AgentMaxTurnsExceededError,
-                    f"the model was still calling tools after {self.max_turns} turns",
+                    f"the model was still calling tools after {self.max_turns} "
+                    f"turn{'s' if self.max_turns != 1 else ''}",
                 )
             turns += 1
             done: Done | None = None

@@ -44,11 +44,14 @@ def _call_text(call: ToolCall) -> str:
     return f"{call.name}({arguments})"
 
 
-def usage_text(usage: Usage, turns: int, seconds: float) -> str:
-    return (
-        f"{turns} turn{'s' if turns != 1 else ''} · {usage.input_tokens} in / "
-        f"{usage.output_tokens} out tokens · {seconds:.1f} s"
+def usage_text(usage: Usage | None, turns: int, seconds: float) -> str:
+    """The figures line; usage the provider never reported is said to be unknown, not 0."""
+    tokens = (
+        "usage unknown"
+        if usage is None
+        else f"{usage.input_tokens} in / {usage.output_tokens} out tokens"
     )
+    return f"{turns} turn{'s' if turns != 1 else ''} · {tokens} · {seconds:.1f} s"
 
 
 class Renderer(Protocol):
@@ -221,7 +224,7 @@ class TerminalRenderer:
 
         self._unspin()
         self._end_line()
-        self.err_console.print(f"[bold red]error:[/] {escape(message)}")
+        self.err_console.print(f"llmport: [bold red]error:[/] {escape(message)}")
 
     def notice(self, message: str) -> None:
         self.console.print(f"[dim]{message}[/]")

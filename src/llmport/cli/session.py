@@ -183,6 +183,8 @@ class Exchange:
 
     transcript: list[AgentMessage]
     usage: Usage = field(default_factory=Usage)
+    usage_known: bool = False
+    """Whether the provider reported usage at all (a server may send none: unknown, not 0)."""
     turns: int = 0
     finish_reason: str | None = None
     partial: list[str] = field(default_factory=list)
@@ -199,6 +201,7 @@ class Exchange:
                 self.finish_reason = reason.value
                 if usage is not None:
                     self.usage = self.usage + usage
+                    self.usage_known = True
             case ToolCallFinished(result=result):
                 self.transcript.append(result)
             case RunFinished(result=result):
@@ -261,7 +264,7 @@ async def exchange(
                 run_id,
                 status=status,
                 transcript=state.partial_transcript(),
-                usage=state.usage,
+                usage=state.usage if state.usage_known else None,
                 turns=state.turns,
                 finish_reason=state.finish_reason,
                 error=error,
@@ -297,7 +300,14 @@ async def exchange(
         record("error", f"{type(error).__name__}: {error}")
         raise
     renderer.close()
-    record("ok")
+    answer = state.result.text if state.result is not None else ""
+    if not answer.strip():
+        # Said and logged as it is: an empty answer is not a success to hide.
+        sys.stderr.write("llmport: warning: the model returned an empty answer\n")
+        record("empty")
+    else:
+        record("ok")
     suffix = f" · run {run_id}" if run_id is not None else ""
-    renderer.summary(usage_text(state.usage, state.turns, time.monotonic() - started) + suffix)
+    usage = state.usage if state.usage_known else None
+    renderer.summary(usage_text(usage, state.turns, time.monotonic() - started) + suffix)
     return state

@@ -256,7 +256,8 @@ class RunStore:
         (a failed one is left out: it may end in tool calls without results)."""
         messages: list[AgentMessage] = []
         for record in self._records(
-            _SELECT + " WHERE conversation = ? AND status IN ('ok', 'interrupted') ORDER BY id",
+            _SELECT
+            + " WHERE conversation = ? AND status IN ('ok', 'interrupted', 'empty') ORDER BY id",
             (conversation,),
         ):
             if record.base < 0:
