@@ -34,3 +34,24 @@ def test_no_link_leaves_the_repository() -> None:
             resolved = (page.parent / target.split("#")[0]).resolve()
             assert resolved.is_relative_to(REPO_ROOT), f"{page.name} links outside: {target}"
             assert resolved.exists(), f"{page.name} links to a missing file: {target}"
+
+
+def test_every_code_block_runs_or_is_marked_a_fragment() -> None:
+    """Python blocks run as written (the first one is also checked for its output above);
+    blocks that cannot run alone say so in their info string (``python fragment``); the one
+    plain ``bash`` block is the Quick start, whose ``llmport run`` the CLI tests run."""
+    text = (REPO_ROOT / "README.md").read_text()
+    blocks = re.findall(r"```([^\n]*)\n(.*?)```", text, flags=re.DOTALL)
+    assert blocks
+    bash = [code for info, code in blocks if info.strip() == "bash"]
+    assert len(bash) == 1 and "llmport run --tool calculator" in bash[0]
+    for info, code in blocks:
+        kind = info.split()
+        assert kind, "every block names its language"
+        if kind == ["python"]:
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                timeout=60,
+            )  # fmt: skip
+        else:
+            assert kind[0] == "text" or kind[-1] == "fragment" or kind == ["bash"], info

@@ -164,3 +164,32 @@ def test_unknown_usage_is_said_to_be_unknown_never_zero() -> None:
     assert "0 in" not in usage_text(None, 1, 0.5)
     assert usage_text(Usage(3, 4), 2, 1.0).startswith("2 turns · 3 in / 4 out tokens")
     assert usage_text(Usage(3, 4), 1, 1.0).startswith("1 turn · ")
+
+
+def test_no_stream_prints_each_answer_whole() -> None:
+    from llmport.agent.events import AgentTextDelta, TurnFinished
+    from llmport.cli.render import WholeAnswerRenderer
+    from llmport.domain.events import FinishReason
+    from llmport.domain.messages import AssistantMessage
+
+    seen: list[object] = []
+
+    class Recorder(PlainRenderer):
+        def event(self, event: object) -> None:  # type: ignore[override]
+            seen.append(event)
+
+    whole = WholeAnswerRenderer(Recorder(io.StringIO(), io.StringIO()))
+    for piece in ("Hel", "lo"):
+        whole.event(AgentTextDelta(piece, 1))
+    assert seen == []
+    done = TurnFinished(1, FinishReason.STOP, None, AssistantMessage("Hello"))
+    whole.event(done)
+    assert seen == [AgentTextDelta("Hello", 1), done]
+
+
+def test_no_stream_on_the_command_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(["run", "-m", "scripted", "--no-stream", "--no-log", "hi"], capsys, "",
+                       monkeypatch)  # fmt: skip
+    assert code == 0 and out == "You said: hi\n"

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from llmport.cli import models
 from llmport.cli.builtin_tools import BUILTIN_TOOLS
-from llmport.cli.render import Renderer, make_renderer
+from llmport.cli.render import Renderer, WholeAnswerRenderer, make_renderer
 from llmport.cli.session import (
     CliError,
     build_port,
@@ -97,6 +97,9 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
         "--tools", action="append", default=[], metavar="FILE.py", help="load @tool functions"
     )
     parser.add_argument("--no-log", action="store_true", help="do not record the run")
+    parser.add_argument(
+        "--no-stream", action="store_true", help="print each answer whole, once it is complete"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -383,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # One renderer for the whole command, so an interrupt or an error closes the one in use.
     renderer = make_renderer(json_output=bool(getattr(args, "json", False)))
+    if getattr(args, "no_stream", False):
+        renderer = WholeAnswerRenderer(renderer)
     try:
         if args.command == "run":
             return _run(args, renderer)

@@ -230,6 +230,44 @@ class TerminalRenderer:
         self.console.print(f"[dim]{message}[/]")
 
 
+class WholeAnswerRenderer:
+    """``--no-stream``: the answer of each turn printed whole when the turn ends, not as it
+    streams (tool activity, notes and errors pass through as they come)."""
+
+    def __init__(self, inner: Renderer) -> None:
+        self.inner = inner
+        self._pieces: list[str] = []
+
+    def status(self, message: str) -> AbstractContextManager[Any]:
+        return self.inner.status(message)
+
+    def waiting(self) -> None:
+        self.inner.waiting()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def event(self, event: AgentEvent) -> None:
+        from llmport.agent.events import AgentTextDelta, TurnFinished
+
+        if isinstance(event, AgentTextDelta):
+            self._pieces.append(event.text)
+            return
+        if isinstance(event, TurnFinished) and self._pieces:
+            self.inner.event(AgentTextDelta("".join(self._pieces), event.turn))
+            self._pieces.clear()
+        self.inner.event(event)
+
+    def summary(self, text: str) -> None:
+        self.inner.summary(text)
+
+    def error(self, message: str) -> None:
+        self.inner.error(message)
+
+    def notice(self, message: str) -> None:
+        self.inner.notice(message)
+
+
 def make_renderer(*, json_output: bool, stream: TextIO | None = None) -> Renderer:
     """NDJSON when asked, rich on a terminal, plain text otherwise."""
     if json_output:
