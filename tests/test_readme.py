@@ -55,3 +55,20 @@ def test_every_code_block_runs_or_is_marked_a_fragment() -> None:
             )  # fmt: skip
         else:
             assert kind[0] == "text" or kind[-1] == "fragment" or kind == ["bash"], info
+
+
+def test_every_adapter_has_an_options_and_quirks_page_linked_from_the_readme() -> None:
+    """One page per adapter module behind a ``connect()`` prefix (the presets share the Chat
+    page; the scripted double is a test tool, not a wire)."""
+    from llmport import registry
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    modules = {e.factory.partition(":")[0] for e in registry.entries() if e.prefix != "scripted"}
+    for module in sorted(modules):
+        wire = module.removeprefix("llmport.adapters.").split(".")[0].replace("_", "-")
+        page = REPO_ROOT / "docs" / "adapters" / f"{wire}.md"
+        assert page.exists(), f"no options-and-quirks page for {module}"
+        text = page.read_text()
+        assert "## Options" in text
+        assert "## Quirks handled" in text or "## How a turn runs" in text
+        assert f"docs/adapters/{wire}.md" in readme, f"README does not link {page.name}"

@@ -193,3 +193,19 @@ def test_no_stream_on_the_command_line(
     code, out, _ = run(["run", "-m", "scripted", "--no-stream", "--no-log", "hi"], capsys, "",
                        monkeypatch)  # fmt: skip
     assert code == 0 and out == "You said: hi\n"
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["chat"]])
+def test_help_lists_the_variables_every_provider_reads(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmport import registry
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    for entry in registry.entries():
+        for name in (*entry.key_env, *entry.base_url_env):
+            assert name in out, (command, name)
+    assert "LLMPORT_MODELS" in out and KEY not in out

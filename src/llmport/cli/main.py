@@ -102,14 +102,37 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def environment_help() -> str:
+    """The variables each ``--model`` prefix reads, from the registry (never their values)."""
+    from llmport import registry
+
+    lines = ["environment (a flag given on the command line wins):"]
+    for entry in registry.entries():
+        reads = [*entry.key_env, *entry.base_url_env]
+        if reads:
+            lines.append(f"  {entry.prefix + ':':<18} {', '.join(reads)}")
+    lines.append("  LLMPORT_MODELS     where local model files live")
+    lines.append("  NO_COLOR           plain output without escape codes")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    epilog = environment_help()
     parser = argparse.ArgumentParser(
-        prog="llmport", description="Run an agent over any streaming LLM."
+        prog="llmport",
+        description="Run an agent over any streaming LLM.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     parser.add_argument("--version", action="version", version=f"llmport {_version()}")
-    run = commands.add_parser("run", help="run the agent on one prompt and stream the answer")
+    run = commands.add_parser(
+        "run",
+        help="run the agent on one prompt and stream the answer",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument(
         "prompt",
         nargs="?",
@@ -118,7 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     _agent_options(run)
     run.add_argument("--json", action="store_true", help="print agent events as NDJSON")
 
-    chat = commands.add_parser("chat", help="an interactive conversation (/help for commands)")
+    chat = commands.add_parser(
+        "chat",
+        help="an interactive conversation (/help for commands)",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _agent_options(chat)
 
     logs = commands.add_parser("logs", help="list recent runs or conversations, or show a run")
