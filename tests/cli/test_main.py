@@ -229,6 +229,22 @@ def test_read_file_refuses_a_path_outside_the_working_directory(
 # A model that streams for minutes, registered by the tools file the CLI loads (the way a
 # third-party adapter registers a prefix): the interrupt always lands mid-answer, whatever the
 # machine's speed, which a real model's answer length cannot promise.
+def default_sigint() -> None:
+    """In a child before it runs llmport: Ctrl-C as a terminal delivers it. A test run started in
+    the background of a non-interactive shell (``cmd &``, as some CI runners do) inherits SIGINT
+    *ignored*, and an ignored SIGINT stays ignored across exec: nothing could be interrupted."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# ``python -m llmport ...`` started with SIGINT at its default (see ``default_sigint``).
+INTERRUPTIBLE = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'llmport', *sys.argv[1:]])",
+]
+
+
 SLOW_MODEL = """
 from llmport import TextDelta, tool
 from llmport.connect import register
@@ -255,9 +271,7 @@ def test_ctrl_c_exits_130_and_logs_the_partial_run(cli_env: dict[str, str]) -> N
     (work / "slow_model.py").write_text(SLOW_MODEL)
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "llmport",
+            *INTERRUPTIBLE,
             "run",
             "--json",
             "--model",
@@ -411,9 +425,7 @@ def test_ctrl_c_during_a_hung_sync_tool_still_exits_130(
     )
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "llmport",
+            *INTERRUPTIBLE,
             "run",
             "--json",
             "--tools",
@@ -456,6 +468,7 @@ def test_chat_slash_commands_and_ctrl_c_through_a_terminal(cli_env: dict[str, st
     env = {**cli_env, "NO_COLOR": "1", "TERM": "dumb"}
     pid, fd = pty.fork()
     if pid == 0:  # the child: llmport chat on the terminal
+        default_sigint()
         os.chdir(work)
         os.execve(sys.executable, [sys.executable, "-m", "llmport", "chat", "-m", "slow",
                                    "--tools", "slow_model.py"], env)  # fmt: skip
