@@ -1,0 +1,1 @@
+"""Durable agent runs as DBOS workflows (the extra ``dbos``)."""

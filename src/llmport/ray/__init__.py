@@ -1,0 +1,1 @@
+"""Batch runs over Ray async actors (the extra ``ray``); see ``llmport.ray.batch``."""
