@@ -16,6 +16,7 @@ one layer: an engine retries a step only when ``should_retry`` says so (a ``retr
 ``LlmError``). No engine is imported here.
 """
 
+from llmport.durable.codec import outcome_from_json, outcome_to_json
 from llmport.durable.keys import StepKey, idempotency_key
 from llmport.durable.run import InProcessSteps, RunSpec, StepRunner, drive
 from llmport.durable.steps import (
@@ -36,6 +37,8 @@ __all__ = [
     "drive",
     "idempotency_key",
     "model_turn_step",
+    "outcome_from_json",
+    "outcome_to_json",
     "should_retry",
     "tool_call_step",
 ]
