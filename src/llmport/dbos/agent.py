@@ -256,27 +256,31 @@ class DurableAgent:
             if close is not None:
                 await close()
 
-    async def start(self, prompt: Prompt, *, run_id: str) -> str:
-        """Start the run ``run_id`` (or attach to it when it exists); returns ``run_id``."""
+    async def _start(self, prompt: Prompt, run_id: str) -> WorkflowHandleAsync[str]:
         if not run_id:
             raise ValueError("a durable run needs a run_id")
         messages: list[AgentMessage] = (
             [UserMessage(prompt)] if isinstance(prompt, str) else list(prompt)
         )
         with SetWorkflowID(run_id):
-            await DBOS.start_workflow_async(_agent_run, self.name, messages_to_json(messages))
+            return await DBOS.start_workflow_async(
+                _agent_run, self.name, messages_to_json(messages)
+            )
+
+    async def start(self, prompt: Prompt, *, run_id: str) -> str:
+        """Start the run ``run_id`` (or attach to it when it exists); returns ``run_id``."""
+        await self._start(prompt, run_id)
         return run_id
 
     async def result(self, run_id: str) -> AgentResult:
         """Wait for the run's outcome: its result, or the ``AgentError`` it ended with."""
         handle: WorkflowHandleAsync[str] = await DBOS.retrieve_workflow_async(run_id)
-        outcome: str = await handle.get_result()
-        return outcome_from_json(outcome)
+        return outcome_from_json(await handle.get_result())
 
     async def run(self, prompt: Prompt, *, run_id: str) -> AgentResult:
         """Start (or attach to) the run ``run_id`` and wait for its outcome."""
-        await self.start(prompt, run_id=run_id)
-        return await self.result(run_id)
+        handle = await self._start(prompt, run_id)
+        return outcome_from_json(await handle.get_result())
 
     async def pending_approval(self, run_id: str) -> PendingApproval | None:
         """The call the run is waiting on, if any (returns at once)."""
