@@ -134,3 +134,15 @@ async def test_a_failing_tool_is_an_error_result_not_an_exception() -> None:
     message = ToolMessage.from_dict(json.loads(out))
     assert message.is_error
     assert "RuntimeError: disk on fire" in message.content
+
+
+def test_the_default_resolver_turns_the_adapters_own_retries_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from llmport.adapters.scripted import ScriptedAdapter as Scripted
+    from llmport.durable.steps import connect_without_retries
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-resolver-0123456789")
+    port = connect_without_retries("openai:gpt-x")
+    assert port._shell.retry.max_retries == 0  # type: ignore[attr-defined]
+    assert isinstance(connect_without_retries("scripted"), Scripted)  # has no retries to turn off

@@ -19,8 +19,9 @@ result for the model.
 Retries: a model turn is retried by DBOS (``max_attempts``, exponential backoff) only when its
 ``LlmError`` is ``retryable``; a tool call is never retried (a failing tool is an error result
 for the model). The model string is in the checkpoints; the key never is: the port is built on
-the worker, in its own environment, for every model turn (``resolve``, ``connect`` by default),
-and closed after it, so recovery on another thread or event loop finds no stale connection.
+the worker, in its own environment, for every model turn (``resolve``; by default ``connect``
+with the adapter's own retries off, so DBOS's are the only ones), and closed after it, so that
+recovery on another thread or event loop finds no stale connection.
 
 Create every ``DurableAgent`` before ``launch()`` so that the runs DBOS recovers at launch
 find their agent by name.
@@ -35,11 +36,9 @@ from typing import Any, Final
 
 from dbos import DBOS, SetWorkflowID, StepOptions, WorkflowHandleAsync
 from dbos import error as dbos_errors
-
 from llmport.agent.errors import AgentError
 from llmport.agent.loop import AgentResult, Prompt
 from llmport.agent.tools import Tool, ToolRegistry
-from llmport.connect import connect
 from llmport.domain.errors import LlmError
 from llmport.domain.messages import (
     AgentMessage,
@@ -59,7 +58,7 @@ from llmport.durable import (
     should_retry,
     tool_call_step,
 )
-from llmport.durable.steps import ModelResolver
+from llmport.durable.steps import ModelResolver, connect_without_retries
 from llmport.ports import LlmCompletionPort, ToolExecutorPort
 
 __all__ = [
@@ -229,7 +228,7 @@ class DurableAgent:
         self.approval_timeout = approval_timeout
         self.max_attempts = max_attempts
         self.retry_interval = retry_interval
-        self.resolve: ModelResolver = resolve if resolve is not None else connect
+        self.resolve: ModelResolver = resolve if resolve is not None else connect_without_retries
         _AGENTS[name] = self
 
     def __repr__(self) -> str:

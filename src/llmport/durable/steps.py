@@ -35,6 +35,7 @@ __all__ = [
     "ModelResolver",
     "ModelTurn",
     "complete",
+    "connect_without_retries",
     "done_from_json",
     "model_turn_step",
     "should_retry",
@@ -118,6 +119,17 @@ async def model_turn_step(payload: str, resolve: ModelResolver) -> str:
             f"the model port broke its contract: {type(error).__name__}: {error}"
         ) from error
     return json.dumps(done.to_dict(), ensure_ascii=False)
+
+
+def connect_without_retries(model: str) -> LlmCompletionPort:
+    """``connect(model)`` with the adapter's own retries off (``max_retries=0``) where the
+    adapter has them, so that an engine's step retries are the only ones (one layer)."""
+    from llmport.connect import connect
+
+    try:
+        return connect(model, max_retries=0)
+    except TypeError:  # an adapter without HTTP retries (scripted, local ...)
+        return connect(model)
 
 
 def done_from_json(text: str) -> Done:
