@@ -27,6 +27,7 @@ def test_the_line_counts_runs_failures_tokens_and_the_rate() -> None:
     meter.finish()
     assert out.getvalue().startswith("\r1/8 runs · 0 failed")  # redrawn on each record
     assert out.getvalue().endswith("\n")
+    assert "\x1b" not in out.getvalue()
 
 
 def test_nothing_is_drawn_when_the_stream_is_not_a_terminal() -> None:
@@ -35,4 +36,4 @@ def test_nothing_is_drawn_when_the_stream_is_not_a_terminal() -> None:
     meter.add(RunRecord("a", "ok", "x", None, 1, 0.1))
     meter.finish()
     assert out.getvalue() == ""
-    assert meter.line().startswith("1 runs · 0 failed · 0 tokens")
+    assert meter.line().startswith("1 runs · 0 failed · tokens unknown")  # absent is not 0

@@ -136,5 +136,7 @@ def test_names_are_unique_and_settings_checked(agents: list[DurableAgent]) -> No
         DurableAgent("unique", model="scripted")
     with pytest.raises(ValueError, match="needs a name"):
         DurableAgent("", model="scripted")
+    with pytest.raises(ValueError, match="names no tool of this agent: refund"):
+        DurableAgent("y", model="scripted", tools=[add], needs_approval=["add", "refund"])
     with pytest.raises(ValueError, match="max_attempts"):
         DurableAgent("x", model="scripted", max_attempts=0)

@@ -30,7 +30,7 @@ find their agent by name.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -196,7 +196,7 @@ class DurableAgent:
         max_turns: int = 20,
         loop_limit: int = 3,
         tool_timeout: float | None = 60.0,
-        needs_approval: Iterable[str] = (),
+        needs_approval: Collection[str] = (),
         approval_timeout: float = 7 * 24 * 3600.0,
         max_attempts: int = 3,
         retry_interval: float = 1.0,
@@ -214,6 +214,10 @@ class DurableAgent:
             self.tools = tools
         else:
             self.tools = ToolRegistry(tools)
+        known = {d.name for d in self.tools.list_tools()}
+        unknown = sorted(set(needs_approval) - known)
+        if unknown:
+            raise ValueError(f"needs_approval names no tool of this agent: {', '.join(unknown)}")
         self.name = name
         self.spec = RunSpec(
             model=model,
