@@ -45,13 +45,24 @@ async def test_an_interrupted_batch_resumes_without_redoing_finished_runs(tmp_pa
     n, log = 120, tmp_path / "executions.log"
     agents = ScriptedBatchAgent(log=str(log), pause=0.001)
     first: list[str] = []
-    async for record in run_batch(
-        agents, ["go"] * n, ids=ids(n), out_dir=tmp_path / "out",
-        executor=LocalExecutor(concurrency=8),
-    ):  # fmt: skip
-        first.append(record.id)
-        if len(first) == 50:
-            break  # the batch is interrupted (in-flight runs are cancelled)
+    fifty = asyncio.Event()
+
+    async def consume() -> None:
+        async for record in run_batch(
+            agents, ["go"] * n, ids=ids(n), out_dir=tmp_path / "out",
+            executor=LocalExecutor(concurrency=8),
+        ):  # fmt: skip
+            first.append(record.id)
+            if len(first) == 50:
+                fifty.set()
+                await asyncio.sleep(60)  # still running when it is interrupted
+
+    task = asyncio.create_task(consume())
+    await fifty.wait()
+    task.cancel()  # interrupted, as by Ctrl-C: the runs in flight are cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(read_results(tmp_path / "out")) == sorted(first)
     second = [
         r.id async for r in run_batch(agents, ["go"] * n, ids=ids(n), out_dir=tmp_path / "out")
     ]

@@ -9,6 +9,7 @@ import os
 import signal
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import aclosing
 from pathlib import Path
 
 import pytest
@@ -86,12 +87,12 @@ async def test_an_interrupted_batch_resumes_without_redoing_finished_runs(tmp_pa
     n, log, out = 400, tmp_path / "executions.log", tmp_path / "out"
     agents = ScriptedBatchAgent(log=str(log), pause=0.005)
     first: list[str] = []
-    async for record in run_batch(
-        agents, ["go"] * n, ids=ids(n), out_dir=out, per_actor_concurrency=16
-    ):
-        first.append(record.id)
-        if len(first) == 150:
-            break  # interrupted: the actors are killed with their runs in flight
+    batch = run_batch(agents, ["go"] * n, ids=ids(n), out_dir=out, per_actor_concurrency=16)
+    async with aclosing(batch):
+        async for record in batch:
+            first.append(record.id)
+            if len(first) == 150:
+                break  # interrupted: closing kills the actors with their runs in flight
     assert sorted(read_results(out)) == sorted(first)
     second = [
         r.id
