@@ -546,3 +546,61 @@ async def test_a_two_argument_port_still_works_without_options() -> None:
 
     result = await Agent(TwoArguments()).run("hi")  # type: ignore[arg-type]
     assert result.text == "ok"
+
+
+# --- the tool task's own failures and the injectable clock ---------------------------------------
+
+
+class ClockBroken(RuntimeError):
+    pass
+
+
+def broken_clock() -> float:
+    raise ClockBroken("the sandbox forbids the wall clock")
+
+
+async def test_a_tool_task_failing_outside_the_tool_ends_the_run_with_a_typed_error() -> None:
+    port = ScriptedAdapter([call_turn(("add", {"a": 1, "b": 2}), ("add", {"a": 3, "b": 4}))])
+    agent = Agent(port, tools=[add], clock=broken_clock)
+    # The guard only turns a regression (the old hang) into a failure; the run ends at once.
+    async with asyncio.timeout(10):
+        with pytest.raises(AgentError.Internal) as caught:
+            await agent.run("go")
+    assert isinstance(caught.value.__cause__, ClockBroken)
+    assert "outside the tool" in str(caught.value)
+    assert caught.value.turns == 1
+    assert isinstance(caught.value.transcript[-1], AssistantMessage)  # the partial run is kept
+
+
+async def test_the_clock_failing_after_the_tool_ran_still_ends_the_run() -> None:
+    readings = iter([1.0])  # the start is read; reading the finish raises
+
+    def clock() -> float:
+        try:
+            return next(readings)
+        except StopIteration:
+            raise ClockBroken("gone") from None
+
+    ran: list[int] = []
+
+    @tool
+    def record(x: int) -> int:
+        """Record x."""
+        ran.append(x)
+        return x
+
+    agent = Agent(ScriptedAdapter([call_turn(("record", {"x": 7}))]), tools=[record], clock=clock)
+    async with asyncio.timeout(10):
+        with pytest.raises(AgentError.Internal) as caught:
+            await agent.run("go")
+    assert ran == [7]
+    assert isinstance(caught.value.__cause__, ClockBroken)
+
+
+async def test_tool_durations_come_from_the_injected_clock() -> None:
+    readings = iter([10.0, 12.5])
+    port = ScriptedAdapter([call_turn(("add", {"a": 1, "b": 2})), ScriptedTurn.text("3")])
+    agent = Agent(port, tools=[add], clock=lambda: next(readings))
+    events = await collect(agent)
+    finished = [e for e in events if isinstance(e, ToolCallFinished)]
+    assert [e.duration for e in finished] == [2.5]

@@ -13,6 +13,8 @@ What it guarantees:
   ``__cause__``; a port that raises anything else is wrapped the same way); ``max_turns``
   ends it with ``AgentError.MaxTurnsExceeded``; the same tool batch ``loop_limit`` times in a
   row with ``AgentError.LoopDetected``; every error keeps the partial transcript and usage;
+- a tool task that fails outside the tool's own handling (the injected ``clock`` raising ...)
+  ends the run with ``AgentError.Internal`` (the exception is its ``__cause__``), never a hang;
 - cancelling the run (task cancellation, leaving ``agent.stream``) cancels running tools and
   closes the model stream. Sync tools run in threads and cannot be killed; they are abandoned.
 
@@ -23,13 +25,11 @@ change the tools, limits or credentials of the run.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import time
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
-    Awaitable,
     Callable,
     Iterable,
     Mapping,
@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeAlias
 
+from llmport.agent.calls import Approver, execute_call
 from llmport.agent.errors import (
     AgentError,
     AgentIncompleteToolCallsError,
@@ -56,14 +57,9 @@ from llmport.agent.events import (
     ToolCallStarted,
     TurnFinished,
 )
-from llmport.agent.output import cap
 from llmport.agent.tools import (
     Tool,
     ToolRegistry,
-    cancelling,
-    error_result,
-    short_error,
-    timeout_text,
 )
 from llmport.domain.errors import LlmError, StreamTruncatedError
 from llmport.domain.events import (
@@ -83,13 +79,11 @@ from llmport.domain.messages import (
     UserMessage,
 )
 from llmport.domain.options import CallOptions
-from llmport.domain.redaction import redact
 from llmport.ports import LlmCompletionPort, ToolExecutorPort
 
 __all__ = ["Agent", "AgentResult", "AgentRun", "Approver", "Prompt"]
 
 Prompt: TypeAlias = str | Sequence[AgentMessage]
-Approver: TypeAlias = Callable[[ToolCall], bool | Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -126,6 +120,7 @@ class Agent:
         loop_limit: int = 3,
         approve: Approver | None = None,
         options: CallOptions | Mapping[str, Any] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if max_turns < 1:
             raise ValueError("max_turns must be at least 1")
@@ -148,6 +143,8 @@ class Agent:
         self.approve = approve
         self.options = CallOptions.coerce(options)
         """Per-call options sent with every turn (None: the port's defaults)."""
+        self.clock = clock
+        """Measures tool durations (seconds); injectable for sandboxes that forbid the clock."""
 
     def __repr__(self) -> str:
         return f"Agent(port={type(self.port).__name__}, max_turns={self.max_turns})"
@@ -255,72 +252,75 @@ class Agent:
             position = {id(call): i for i, call in enumerate(calls)}
             results: list[ToolMessage | None] = [None] * len(calls)
             # aclosing: leaving the run mid-batch cancels the tools now, not at garbage collection.
-            async with aclosing(self._run_tools(calls, turns)) as tool_events:
-                async for tool_event in tool_events:
-                    if isinstance(tool_event, ToolCallFinished):
-                        results[position[id(tool_event.call)]] = tool_event.result
-                    yield tool_event
+            try:
+                async with aclosing(self._run_tools(calls, turns)) as tool_events:
+                    async for tool_event in tool_events:
+                        if isinstance(tool_event, ToolCallFinished):
+                            results[position[id(tool_event.call)]] = tool_event.result
+                        yield tool_event
+            except _ToolTaskFailure as failure:
+                raise fail(
+                    AgentInternalError,
+                    f"the task running tool {failure.call.name!r} failed outside the tool: "
+                    f"{failure}",
+                ) from failure.__cause__
             transcript.extend(r for r in results if r is not None)
 
     async def _run_tools(
         self, calls: Sequence[ToolCall], turn: int
     ) -> AsyncGenerator[ToolCallStarted | ToolCallFinished, None]:
-        """Run a batch concurrently (bounded); yield each call's start and finish."""
+        """Run a batch concurrently (bounded); yield each call's start and finish.
+
+        Every path out of a call's task reports: its finish, or the exception that ended it
+        outside the tool's own handling (a failing clock, a broken approver wrapper ...), which
+        ends the run with ``_ToolTaskFailure`` instead of leaving the batch waiting forever.
+        """
         limit = asyncio.Semaphore(self.max_parallel_tools)
-        events: asyncio.Queue[ToolCallStarted | ToolCallFinished] = asyncio.Queue()
+        events: asyncio.Queue[ToolCallStarted | ToolCallFinished | _ToolTaskFailure] = (
+            asyncio.Queue()
+        )
+        clock = self.clock
 
         async def one(call: ToolCall) -> None:
-            async with limit:
-                events.put_nowait(ToolCallStarted(call, turn))
-                started = time.perf_counter()
-                result = await self._execute(call)
-                events.put_nowait(
-                    ToolCallFinished(call, result, time.perf_counter() - started, turn)
-                )
+            try:
+                async with limit:
+                    events.put_nowait(ToolCallStarted(call, turn))
+                    started = clock()
+                    result = await self._execute(call)
+                    events.put_nowait(ToolCallFinished(call, result, clock() - started, turn))
+            except Exception as error:
+                events.put_nowait(_ToolTaskFailure(call, error))
 
         tasks = [asyncio.create_task(one(call)) for call in calls]
         try:
-            for _ in range(2 * len(calls)):
-                yield await events.get()
+            finished = 0
+            while finished < len(calls):
+                event = await events.get()
+                if isinstance(event, _ToolTaskFailure):
+                    raise event
+                if isinstance(event, ToolCallFinished):
+                    finished += 1
+                yield event
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _execute(self, call: ToolCall) -> ToolMessage:
-        """One call's result, with every registered secret scrubbed from it (see
-        ``domain.redaction``): a tool that echoes a key does not send it to the model."""
-        result = await self._execute_raw(call)
-        clean = redact(result.content)
-        if clean is result.content:
-            return result
-        return ToolMessage(result.tool_call_id, clean, result.is_error, result.name)
+        """One call's result (see ``agent.calls.execute_call``): every failure is an error
+        result, every registered secret is scrubbed from it."""
+        return await execute_call(
+            self.tools, call, tool_timeout=self.tool_timeout, approve=self.approve
+        )
 
-    async def _execute_raw(self, call: ToolCall) -> ToolMessage:
-        """One call's result; every failure is an error result."""
-        scope: asyncio.Timeout | None = None
-        try:
-            if self.approve is not None:
-                verdict = self.approve(call)
-                if inspect.isawaitable(verdict):
-                    verdict = await verdict
-                if not verdict:
-                    return error_result(call, f"the call to {call.name!r} was not approved")
-            scope = asyncio.timeout(self.tool_timeout)
-            async with scope:
-                result = await self.tools.execute(call)
-        except TimeoutError as error:
-            if scope is None or not scope.expired():  # raised by the executor itself
-                return error_result(call, short_error(error))
-            return error_result(call, timeout_text(call, self.tool_timeout))
-        except asyncio.CancelledError as error:
-            if cancelling():  # the run is being cancelled: so are its tools
-                raise
-            return error_result(call, short_error(error))  # not cancelled: it would hang the batch
-        except Exception as error:  # an executor that breaks its own contract
-            return error_result(call, short_error(error))
-        # Whatever id and name the executor put on it, the result answers this call.
-        return ToolMessage(call.id, cap(result.content), result.is_error, call.name)
+
+class _ToolTaskFailure(Exception):
+    """A tool task ended by an exception outside the tool's own handling (``__cause__``)."""
+
+    def __init__(self, call: ToolCall, error: Exception) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.call = call
+        self.__cause__ = error
 
 
 class AgentRun:

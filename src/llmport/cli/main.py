@@ -5,6 +5,7 @@
     llmport chat [-c | --cid ID]
     llmport logs [show ID]
     llmport models [pull [NAME]]
+    llmport batch PROMPTS.jsonl --model M --out DIR [--ray ADDRESS]
 
 This is the only place that picks an adapter from user input (``--model`` is any ``connect()``
 string; the default is the embedded local model). Exit codes: 0 done, 1 the run failed (the
@@ -21,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
-from llmport.cli import models
+from llmport.cli import batch, models
 from llmport.cli.builtin_tools import BUILTIN_TOOLS
 from llmport.cli.render import Renderer, WholeAnswerRenderer, make_renderer
 from llmport.cli.session import (
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     logs.add_argument("--json", action="store_true", help="print as JSON")
     models.add_parser(commands)
+    batch.add_parser(commands, _at_least_one)
     return parser
 
 
@@ -423,6 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _chat(args, renderer)
         if args.command == "models":
             return models.run(args)
+        if args.command == "batch":
+            return batch.run(args)
         return _logs(args, renderer)
     except CliError as error:
         renderer.error(error.message)
