@@ -77,6 +77,7 @@ def batch_table(n: int) -> None:
         rows.append(("LocalExecutor (asyncio, 256 at once)", seconds, ok))
 
         import ray
+
         from llmport.ray import RayExecutor
 
         started = time.perf_counter()
@@ -138,6 +139,7 @@ async def durable_runs(runs: int, calls: int, url: str) -> tuple[float, float]:
 async def bare_dbos(runs: int, shapes: tuple[int, ...], url: str) -> list[float]:
     """Seconds per workflow of k trivial DBOS steps, for each k in ``shapes`` (no llmport)."""
     from dbos import DBOS, SetWorkflowID, StepOptions
+
     from llmport.dbos import launch, shutdown
 
     async def nothing(i: int) -> str:

@@ -36,6 +36,7 @@ from typing import Any, Final
 
 from dbos import DBOS, SetWorkflowID, StepOptions, WorkflowHandleAsync
 from dbos import error as dbos_errors
+
 from llmport.agent.errors import AgentError
 from llmport.agent.loop import AgentResult, Prompt
 from llmport.agent.tools import Tool, ToolRegistry
