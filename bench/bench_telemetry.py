@@ -35,10 +35,12 @@ from llmport.domain.messages import UserMessage
 Wrap = Callable[[OpenAIChatAdapter], object]
 
 
-def unconfigured(port: OpenAIChatAdapter) -> object:
-    from llmport.otel import instrument
+def unconfigured() -> Wrap:
+    from llmport.otel import Telemetry, instrument
 
-    return instrument(port)
+    telemetry = Telemetry()  # the global providers: nothing configured in this process
+    assert not telemetry.active
+    return lambda port: instrument(port, telemetry=telemetry)
 
 
 def configured() -> tuple[Wrap, Callable[[], int]]:
@@ -83,12 +85,16 @@ async def read(pieces: list[bytes], wrap: Wrap | None, streams: int) -> int:
 async def measure(
     runners: dict[str, Callable[[], Awaitable[int]]], events: int, rounds: int
 ) -> dict[str, tuple[float, float]]:
-    """Rounds interleave the contenders, so a noisy neighbour slows them all alike."""
+    """Rounds interleave the contenders (in a rotating order), so a noisy neighbour or the
+    position in a round weighs on them all alike."""
     times: dict[str, list[float]] = {name: [] for name in runners}
     for runner in runners.values():
         await runner()  # warm-up
-    for _ in range(rounds):
-        for name, runner in runners.items():
+    names = list(runners)
+    for round_number in range(rounds):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            runner = runners[name]
             start = time.perf_counter()
             await runner()
             times[name].append((time.perf_counter() - start) / events * 1e6)
@@ -99,6 +105,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
+    off_wrap = unconfigured()
     on, spans = configured()
     print(f"Python {sys.version.split()[0]}, best and median of {args.rounds} rounds\n")
     print("| stream | telemetry | us/event (best) | us/event (median) | vs off (best) | (median) |")
@@ -106,7 +113,7 @@ async def main() -> None:
     for chunks, streams in ((2000, 1), (10, 100)):
         pieces = make_body(chunks)
         events = len(pieces) * streams
-        contenders: dict[str, Wrap | None] = {"off": None, "unconfigured": unconfigured, "on": on}
+        contenders: dict[str, Wrap | None] = {"off": None, "unconfigured": off_wrap, "on": on}
         results = await measure(
             {
                 name: (lambda w=wrap, p=pieces, n=streams: read(p, w, n))

@@ -7,7 +7,6 @@ import asyncio
 import logging
 import os
 import sys
-import time
 
 import pytest
 
@@ -152,15 +151,14 @@ async def test_a_server_that_exits_mid_run_gives_error_results_and_the_run_goes_
         ]
     )
     async with McpTools(stdio(), errlog=ERRLOG) as tools:
-        started = time.monotonic()
         result = await Agent(port, tools=tools, tool_timeout=20).run("go")
-        elapsed = time.monotonic() - started
     first, died, after = tool_results(result.transcript)
     assert (first.content, first.is_error) == ("2", False)
-    assert died.is_error and "failed" in died.content
-    assert after.is_error and "failed" in after.content
+    # Errors at once, from the closed connection (not the tool timeout's ToolTimeout).
+    assert died.is_error and "the MCP server 'test-tools' is gone" in died.content
+    assert after.is_error and "the MCP server 'test-tools' is gone" in after.content
+    assert "ToolTimeout" not in died.content + after.content
     assert result.text == "the tools are gone"
-    assert elapsed < 15  # an error at once, not the tool timeout
 
 
 async def test_a_hanging_server_is_bounded_by_the_agent_tool_timeout() -> None:
@@ -297,5 +295,5 @@ async def test_an_http_server_that_goes_away_mid_run_gives_error_results(http_se
         result = await Agent(port, tools=tools, tool_timeout=5, approve=approve).run("go")
     first, gone = tool_results(result.transcript)
     assert first.content == "2" and not first.is_error
-    assert gone.is_error
+    assert gone.is_error and "is gone" in gone.content
     assert result.text == "gone"

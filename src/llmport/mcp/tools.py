@@ -252,6 +252,7 @@ class McpTools:
             available = ", ".join(sorted(self._routes)) or "none"
             return self._error(call, f"unknown tool {call.name!r}; available: {available}")
         from mcp import MCPError
+        from mcp.types import CONNECTION_CLOSED
 
         server = route.connection.server.name
         arguments = dict(call.arguments)
@@ -271,6 +272,10 @@ class McpTools:
         except ServerGone as error:
             return self._error(call, f"the MCP server {server!r} is gone: {error}")
         except MCPError as error:
+            if error.error.code == CONNECTION_CLOSED:
+                return self._error(
+                    call, f"the MCP server {server!r} is gone: the connection closed"
+                )
             return self._error(call, f"the MCP server {server!r} failed: {error.error.message}")
         except Exception as error:
             return self._error(call, f"the MCP server {server!r} failed: {self._describe(error)}")
