@@ -242,3 +242,14 @@ def test_instrument_dispatches_on_what_it_gets() -> None:
         instrument(3, **otel.kwargs())  # type: ignore[call-overload]
     wrapped = instrument(port, **otel.kwargs())
     assert wrapped.remaining == 0  # the port's own attributes show through
+
+
+def test_wrappers_copy_and_show_the_wrapped_attributes() -> None:
+    import copy
+
+    otel = pipeline()
+    port = instrument(ScriptedAdapter([]), **otel.kwargs())
+    clone = copy.copy(port)
+    assert clone.port is port.port and clone.remaining == 0
+    tools = instrument(Agent(ScriptedAdapter([]), tools=[add]), **otel.kwargs()).tools
+    assert copy.copy(tools).get("add") is not None  # ToolRegistry's own get() shows through

@@ -40,6 +40,8 @@ class InstrumentedTools:
         self._descriptions: dict[str, str] = {}
 
     def __getattr__(self, name: str) -> Any:
+        if name in ("tools", "_descriptions"):  # not set yet (a copy in progress)
+            raise AttributeError(name)
         return getattr(self.tools, name)
 
     def list_tools(self) -> Sequence[ToolDefinition]:

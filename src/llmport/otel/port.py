@@ -47,6 +47,8 @@ class InstrumentedPort:
         self.request_model = model if isinstance(model, str) and model else None
 
     def __getattr__(self, name: str) -> Any:
+        if name == "port":  # not set yet (a copy or unpickling in progress)
+            raise AttributeError(name)
         return getattr(self.port, name)
 
     def __repr__(self) -> str:
@@ -226,4 +228,6 @@ class TracedStream:
         await self.aclose()
 
     def __getattr__(self, name: str) -> Any:  # retries_taken, after_output ...
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._inner, name)
