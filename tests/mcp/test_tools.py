@@ -155,8 +155,8 @@ async def test_a_server_that_exits_mid_run_gives_error_results_and_the_run_goes_
     first, died, after = tool_results(result.transcript)
     assert (first.content, first.is_error) == ("2", False)
     # Errors at once, from the closed connection (not the tool timeout's ToolTimeout).
-    assert died.is_error and "the MCP server 'test-tools' is gone" in died.content
-    assert after.is_error and "the MCP server 'test-tools' is gone" in after.content
+    assert died.is_error and "the MCP server 'mcp_server.py' is gone" in died.content
+    assert after.is_error and "the MCP server 'mcp_server.py' is gone" in after.content
     assert "ToolTimeout" not in died.content + after.content
     assert result.text == "the tools are gone"
 

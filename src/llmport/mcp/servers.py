@@ -57,8 +57,14 @@ class McpServer:
                 f"MCP tool prefix {self.prefix!r}: letters, digits, '_' or '-', "
                 "starting with a letter, at most 32 characters"
             )
-        if self.url is not None and not re.match(r"^https?://", self.url):
-            raise ValueError("an MCP server URL must start with http:// or https://")
+        if self.url is not None:
+            if not re.match(r"^https?://", self.url):
+                raise ValueError("an MCP server URL must start with http:// or https://")
+            if "@" in self.url.split("/", 3)[2]:
+                raise ValueError(
+                    "an MCP server URL must not carry credentials; pass them as headers "
+                    "(headers= or bearer_token=)"
+                )
 
     @classmethod
     def stdio(
@@ -78,8 +84,9 @@ class McpServer:
         argv = tuple(shlex.split(command)) if isinstance(command, str) else tuple(command)
         if not argv or not all(isinstance(a, str) and a for a in argv):
             raise ValueError("an MCP server command must not be empty")
+        program = next((a for a in argv[1:] if not a.startswith("-")), argv[0])
         return cls(
-            name=name or prefix or Path(argv[-1]).name or argv[0],
+            name=name or prefix or Path(program).name or argv[0],
             command=argv,
             prefix=prefix,
             env=dict(env) if env is not None else None,
@@ -108,7 +115,7 @@ class McpServer:
         if bearer_token is not None:
             token = bearer_token.reveal() if isinstance(bearer_token, Secret) else bearer_token
             held["Authorization"] = Secret(f"Bearer {token}")
-        host = re.sub(r"^https?://", "", url).split("/", 1)[0].rsplit("@", 1)[-1]
+        host = re.sub(r"^https?://", "", url).split("/", 1)[0]
         return cls(name=name or prefix or host, url=url, headers=held, prefix=prefix)
 
     @property
