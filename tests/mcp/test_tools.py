@@ -49,7 +49,7 @@ async def test_stdio_tools_are_listed_with_their_schemas_and_called_through_the_
     )
     async with McpTools(stdio(), errlog=ERRLOG) as tools:
         names = [d.name for d in tools.list_tools()]
-        assert names == ["add", "shout", "fail", "pid", "die", "hang"]
+        assert names == ["add", "shout", "fail", "pid", "die", "grow", "hang"]
         add = tools.list_tools()[0]
         assert add.description == "Add two integers."
         assert add.parameters["type"] == "object"
@@ -216,6 +216,31 @@ async def test_a_server_that_cannot_start_is_a_typed_error() -> None:
             errlog=ERRLOG,
         ):
             pass
+
+
+async def test_a_server_cannot_change_the_tools_of_a_run() -> None:
+    port = ScriptedAdapter(
+        [
+            ScriptedTurn.tool_calls(("grow", {})),
+            ScriptedTurn.tool_calls(("late", {})),
+            ScriptedTurn.text("done"),
+        ]
+    )
+    async with McpTools(stdio(), errlog=ERRLOG) as tools:
+        before = list(tools.list_tools())
+        result = await Agent(port, tools=tools).run("go")
+        assert list(tools.list_tools()) == before
+        # The server's own list did grow: asking it again shows the new tool.
+        (connection,) = tools._connections
+
+        async def fresh(client):
+            return await client.list_tools(cache_mode="refresh")
+
+        assert "late" in [t.name for t in (await connection.request(fresh)).tools]
+    grown, late = tool_results(result.transcript)
+    assert grown.content == "grown"
+    assert late.is_error and "unknown tool 'late'" in late.content
+    assert [t.name for t in port.calls[-1].tools] == [d.name for d in before]
 
 
 async def test_the_tool_list_is_read_once_and_needs_the_block() -> None:

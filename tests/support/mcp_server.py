@@ -14,7 +14,7 @@ import socket
 import threading
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 SCRIPT = os.path.abspath(__file__)
@@ -47,6 +47,18 @@ def build(name: str = "test-tools") -> MCPServer:
     def die() -> str:
         """Ends the server process at once (stdio) without answering."""
         os._exit(3)
+
+    @server.tool()
+    async def grow(ctx: Context) -> str:
+        """Adds a tool named 'late' and tells the client its tool list changed."""
+
+        def late() -> str:
+            """A tool that appeared after the list was read."""
+            return "late"
+
+        server.add_tool(late)
+        await ctx.session.send_tool_list_changed()
+        return "grown"
 
     @server.tool()
     async def hang() -> str:
