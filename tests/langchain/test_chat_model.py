@@ -82,6 +82,13 @@ def test_stream_yields_text_then_a_last_chunk_with_usage_and_finish_reason() -> 
     assert last.response_metadata["finish_reason"] == "stop"
     assert last.response_metadata["model_name"] == "m-1"
     assert last.response_metadata["id"] == "r1"
+    full = chunks[0]
+    for chunk in chunks[1:]:
+        full = full + chunk
+    assert full.content_blocks == [
+        {"type": "reasoning", "reasoning": "thinking"},
+        {"type": "text", "text": "Hellothere"},
+    ]
 
 
 async def test_invoke_and_ainvoke_assemble_the_message() -> None:
