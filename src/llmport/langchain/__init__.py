@@ -11,6 +11,13 @@
 Nothing here is imported by ``import llmport``.
 """
 
+import importlib.util as _util
+
+if _util.find_spec("langchain_core") is None:
+    raise ImportError(
+        "llmport.langchain needs the 'langchain' extra: pip install 'llmport[langchain]'"
+    )
+
 from llmport.langchain.chat_model import ChatLlmport
 from llmport.langchain.chunks import IncompleteToolCallsError
 

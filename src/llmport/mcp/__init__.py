@@ -14,6 +14,11 @@ their tool lists read once, on entering the block: a server cannot change the to
 Nothing here is imported by ``import llmport``.
 """
 
+import importlib.util as _util
+
+if _util.find_spec("mcp") is None:
+    raise ImportError("llmport.mcp needs the 'mcp' extra: pip install 'llmport[mcp]'")
+
 from llmport.mcp.servers import McpServer
 from llmport.mcp.tools import McpError, McpTools, result_text
 

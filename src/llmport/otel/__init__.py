@@ -20,6 +20,11 @@ Nothing here is imported by ``import llmport``, and neither the agent loop nor t
 about it: instrumentation wraps the ports from the outside.
 """
 
+import importlib.util as _util
+
+if _util.find_spec("opentelemetry") is None:
+    raise ImportError("llmport.otel needs the 'otel' extra: pip install 'llmport[otel]'")
+
 from llmport.otel.agent import InstrumentedAgent, InstrumentedTools, instrument
 from llmport.otel.port import InstrumentedPort
 from llmport.otel.telemetry import Telemetry
