@@ -57,7 +57,9 @@ def test_importing_llmport_loads_no_heavy_dependency() -> None:
     code = textwrap.dedent(
         """
         import sys, llmport
-        heavy = [m for m in ("httpx", "pydantic", "llama_cpp", "rich", "anyio", "asyncio")
+        heavy = [m for m in ("httpx", "pydantic", "llama_cpp", "rich", "anyio", "asyncio",
+                             "mcp", "httpx2", "opentelemetry", "langchain_core",
+                             "llmport.mcp", "llmport.otel", "llmport.langchain")
                  if m in sys.modules]
         print(",".join(heavy))
         """

@@ -1,6 +1,7 @@
 """``llmport``: run an agent, chat with one, and read the run log (the composition root).
 
     llmport run "PROMPT" [--model local] [--tool calculator] [--tools FILE.py] [--json]
+    llmport run "PROMPT" --mcp "python my_server.py" [--mcp-url URL --mcp-header "K: V"]
     llmport run -c "PROMPT" | llmport run --cid ID "PROMPT"
     llmport chat [-c | --cid ID]
     llmport logs [show ID]
@@ -30,6 +31,7 @@ from llmport.cli.session import (
     build_port,
     exchange,
     load_tools,
+    mcp_servers,
     new_runner,
     parse_options,
 )
@@ -96,6 +98,29 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--tools", action="append", default=[], metavar="FILE.py", help="load @tool functions"
+    )
+    parser.add_argument(
+        "--mcp",
+        action="append",
+        default=[],
+        metavar="[PREFIX=]COMMAND",
+        help="tools from an MCP server started over stdio, e.g. --mcp 'python my_server.py' "
+        "(repeatable; PREFIX= puts PREFIX_ before its tool names)",
+    )
+    parser.add_argument(
+        "--mcp-url",
+        action="append",
+        default=[],
+        metavar="[PREFIX=]URL",
+        help="tools from an MCP server over streamable HTTP (repeatable)",
+    )
+    parser.add_argument(
+        "--mcp-header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="a header sent to every --mcp-url server, e.g. 'Authorization: Bearer ...' "
+        "(credentials are never logged)",
     )
     parser.add_argument("--no-log", action="store_true", help="do not record the run")
     parser.add_argument(
@@ -219,6 +244,7 @@ def _run(args: argparse.Namespace, renderer: Renderer) -> int:
     prompt = _prompt(args)
     conversation, history = _resume(args)
     tools = load_tools(args.tool, args.tools)
+    servers = mcp_servers(args.mcp, args.mcp_url, args.mcp_header)
     options = parse_options(args.option)
     port = build_port(args.model, base_url=args.base_url, key=args.key)
     store = _store(args.no_log)
@@ -238,6 +264,7 @@ def _run(args: argparse.Namespace, renderer: Renderer) -> int:
                     conversation=conversation,
                     prompt=prompt,
                     options=options,
+                    mcp=servers,
                 )
             )
         except CliError as error:
@@ -251,6 +278,7 @@ def _chat(args: argparse.Namespace, renderer: Renderer) -> int:
 
     conversation, history = _resume(args)
     tools = load_tools(args.tool, args.tools)
+    servers = mcp_servers(args.mcp, args.mcp_url, args.mcp_header)
     options = parse_options(args.option)
     port = build_port(args.model, base_url=args.base_url, key=args.key)
     store = _store(args.no_log)
@@ -313,6 +341,7 @@ def _chat(args: argparse.Namespace, renderer: Renderer) -> int:
                         conversation=conversation,
                         prompt=text,
                         options=options,
+                        mcp=servers,
                     )
                 )
             except KeyboardInterrupt:

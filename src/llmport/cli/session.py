@@ -9,16 +9,17 @@ transcript, including the text streamed so far in the turn that was cut.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmport.agent.errors import AgentError
 from llmport.agent.events import (
@@ -29,18 +30,31 @@ from llmport.agent.events import (
     TurnFinished,
 )
 from llmport.agent.loop import Agent, AgentResult
-from llmport.agent.tools import Tool
+from llmport.agent.tools import Tool, ToolRegistry, error_result
 from llmport.cli.builtin_tools import BUILTIN_TOOLS
 from llmport.cli.render import Renderer, usage_text
 from llmport.cli.store import RunStore
 from llmport.connect import UnknownProviderError, connect
 from llmport.domain.errors import AuthenticationError, LlmError
 from llmport.domain.events import Usage
-from llmport.domain.messages import AgentMessage, AssistantMessage
+from llmport.domain.messages import AgentMessage, AssistantMessage, ToolCall, ToolMessage
 from llmport.domain.options import CallOptions
-from llmport.ports import LlmCompletionPort
+from llmport.domain.tools import ToolDefinition
+from llmport.ports import LlmCompletionPort, ToolExecutorPort
 
-__all__ = ["CliError", "Exchange", "build_port", "exchange", "load_tools", "new_runner"]
+if TYPE_CHECKING:
+    from llmport.mcp import McpServer
+
+__all__ = [
+    "CliError",
+    "CombinedTools",
+    "Exchange",
+    "build_port",
+    "exchange",
+    "load_tools",
+    "mcp_servers",
+    "new_runner",
+]
 
 T = TypeVar("T")
 
@@ -219,6 +233,92 @@ class Exchange:
         return list(self.transcript)
 
 
+class McpStartError(Exception):
+    """An MCP server given with --mcp / --mcp-url could not be started or listed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@contextlib.asynccontextmanager
+async def _mcp(servers: Sequence[McpServer]) -> AsyncIterator[ToolExecutorPort]:
+    """The MCP servers' tools for one exchange (their stdio processes stopped on leaving)."""
+    from llmport.mcp import McpError, McpTools
+
+    tools = McpTools(*servers)
+    try:
+        await tools.__aenter__()
+    except McpError as error:
+        raise McpStartError(error.message) from None
+    try:
+        yield tools
+    finally:
+        await tools.aclose()
+
+
+def mcp_servers(
+    commands: Sequence[str], urls: Sequence[str], headers: Sequence[str]
+) -> list[McpServer]:
+    """``--mcp "[PREFIX=]command"``, ``--mcp-url [PREFIX=]URL`` and ``--mcp-header "Name: value"``
+    (sent to every ``--mcp-url`` server, held as a secret when it carries a credential)."""
+    if not commands and not urls:
+        if headers:
+            raise CliError("--mcp-header needs an --mcp-url")
+        return []
+    if importlib.util.find_spec("mcp") is None:
+        raise CliError("--mcp needs the mcp extra: pip install 'llmport[mcp]'")
+    from llmport.mcp import McpServer
+
+    parsed: dict[str, str] = {}
+    for header in headers:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip() or not value.strip():
+            raise CliError("--mcp-header must look like 'Name: value'")
+        parsed[name.strip()] = value.strip()
+    servers: list[McpServer] = []
+    try:
+        for command in commands:
+            servers.append(McpServer.parse_cli(command))
+        for url in urls:
+            prefix, sep, rest = url.partition("=")
+            if sep and not prefix.startswith(("http:", "https:")) and "/" not in prefix:
+                servers.append(McpServer.http(rest, headers=parsed, prefix=prefix))
+            else:
+                servers.append(McpServer.http(url, headers=parsed))
+    except ValueError as error:
+        raise CliError(f"bad MCP server: {error}") from None
+    return servers
+
+
+class CombinedTools:
+    """The ``ToolExecutorPort`` over several executors (names must not clash)."""
+
+    def __init__(self, *executors: ToolExecutorPort) -> None:
+        self._executors = executors
+        self._owner: dict[str, ToolExecutorPort] = {}
+        self._definitions: list[ToolDefinition] = []
+        for executor in executors:
+            for definition in executor.list_tools():
+                if definition.name in self._owner:
+                    raise McpStartError(
+                        f"two tools are named {definition.name!r}; "
+                        "give the MCP server a prefix (--mcp PREFIX=command)"
+                    )
+                self._owner[definition.name] = executor
+                self._definitions.append(definition)
+
+    def list_tools(self) -> Sequence[ToolDefinition]:
+        return self._definitions
+
+    async def execute(self, call: ToolCall) -> ToolMessage:
+        owner = self._owner.get(call.name)
+        if owner is None:
+            available = ", ".join(sorted(self._owner)) or "none"
+            return error_result(call, f"unknown tool {call.name!r}; available: {available}")
+        return await owner.execute(call)
+
+
 async def _load(port: LlmCompletionPort, renderer: Renderer) -> None:
     load: Any = getattr(port, "load", None)
     if load is not None:
@@ -240,6 +340,7 @@ async def exchange(
     conversation: str | None = None,
     prompt: str = "",
     options: CallOptions | None = None,
+    mcp: Sequence[McpServer] = (),
 ) -> Exchange:
     """Run the agent over ``messages``, stream it, and log it; re-raises failures after logging."""
     started = time.monotonic()
@@ -270,14 +371,18 @@ async def exchange(
                 error=error,
             )
 
-    agent = Agent(port, tools=list(tools), system=system, max_turns=max_turns, options=options)
     try:
         await _load(port, renderer)
-        renderer.waiting()
-        async with agent.stream(list(messages)) as events:
-            async for event in events:
-                renderer.event(event)
-                state.on_event(event)
+        async with contextlib.AsyncExitStack() as stack:
+            executor: ToolExecutorPort = ToolRegistry(tools)
+            if mcp:
+                executor = CombinedTools(executor, await stack.enter_async_context(_mcp(mcp)))
+            agent = Agent(port, tools=executor, system=system, max_turns=max_turns, options=options)
+            renderer.waiting()
+            async with agent.stream(list(messages)) as events:
+                async for event in events:
+                    renderer.event(event)
+                    state.on_event(event)
     except asyncio.CancelledError:
         renderer.close()
         record("interrupted")
@@ -295,6 +400,10 @@ async def exchange(
         renderer.close()
         record("error", str(error))
         raise CliError(str(error), code=1) from error
+    except McpStartError as error:
+        renderer.close()
+        record("error", error.message)
+        raise CliError(error.message, code=2) from error
     except BaseException as error:
         renderer.close()
         record("error", f"{type(error).__name__}: {error}")
