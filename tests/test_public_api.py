@@ -57,7 +57,8 @@ def test_importing_llmport_loads_no_heavy_dependency() -> None:
     code = textwrap.dedent(
         """
         import sys, llmport
-        heavy = [m for m in ("httpx", "pydantic", "llama_cpp", "rich", "anyio", "asyncio")
+        heavy = [m for m in ("httpx", "httpx2", "httpcore2", "aiohttp", "pydantic", "llama_cpp",
+                             "rich", "anyio", "asyncio")
                  if m in sys.modules]
         print(",".join(heavy))
         """
