@@ -31,6 +31,7 @@ import os
 import socket
 import sys
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -284,24 +285,54 @@ async def per_request(c: Contenders, requests: int, rounds: int) -> dict[str, fl
     return out
 
 
+async def bursts(base: str, streams: int) -> dict[str, tuple[float, float]]:
+    """(cold s, warm s): ``streams`` concurrent 1-delta streams on a new adapter, then again."""
+    out: dict[str, tuple[float, float]] = {}
+    url = f"{base}/bulk/1/0"
+    for transport in ("httpx", "httpx2", "aiohttp"):
+        async with OpenAIChatAdapter(
+            "gpt-4o", api_key="sk-bench", base_url=url, transport=transport
+        ) as port:
+
+            async def one(adapter: OpenAIChatAdapter = port) -> int:
+                stream = await adapter.chat_stream(HI, [])
+                async with stream:
+                    return sum([1 async for _ in stream])
+
+            times = []
+            for _ in range(2):
+                started = time.perf_counter()
+                counts = await asyncio.gather(*(one() for _ in range(streams)))
+                times.append(time.perf_counter() - started)
+                assert all(counts)
+        out[f"llmport/{transport}"] = (times[0], times[1])
+    return out
+
+
 def _rss_kb() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def many_streams(name: str, base: str, streams: int, events: int, gap: int) -> None:
-    """In a fresh process: ``streams`` concurrent live streams; prints CPU s and KB/stream."""
+def many_streams(name: str, base: str, streams: int, events: int, gap: int, traced: bool) -> None:
+    """In a fresh process: ``streams`` concurrent live streams. Prints the client's CPU seconds
+    and the peak RSS growth per stream, or (``traced``) the Python memory held per open stream
+    half-way through (tracemalloc, in a run of its own: it slows everything down)."""
 
     async def main() -> None:
         c = Contenders(base)
         read = c.readers()[name]
-        warm = c.url("bulk", 1, 0)
-        await read(warm)
+        await read(c.url("bulk", 1, 0))  # warm: imports, the first connection
         url = c.url("live", events, gap)
-        before = _rss_kb()
-        peak = before
+        before = peak = _rss_kb()
         cpu = time.process_time()
+        if traced:
+            tracemalloc.start()
         tasks = [asyncio.create_task(read(url)) for _ in range(streams)]
+        if traced:
+            await asyncio.sleep(gap / 1000 * events / 2)  # every stream open, half read
+            held = tracemalloc.get_traced_memory()[0] / streams / 1024
+            tracemalloc.stop()
         while not all(t.done() for t in tasks):
             await asyncio.sleep(gap / 1000 * events / 10)
             peak = max(peak, _rss_kb())
@@ -309,25 +340,28 @@ def many_streams(name: str, base: str, streams: int, events: int, gap: int) -> N
         cpu = time.process_time() - cpu
         await c.aclose()
         assert all(n >= events for n in counts), counts[:3]
-        print(json.dumps({"cpu": cpu, "kb": (peak - before) / streams}))
+        figures = {"traced": held} if traced else {"cpu": cpu, "kb": (peak - before) / streams}
+        print(json.dumps(figures))
 
     asyncio.run(main())
 
 
-def run_many(base: str, streams: int, events: int, gap: int) -> dict[str, tuple[float, float]]:
+def run_many(base: str, streams: int, events: int, gap: int) -> dict[str, dict[str, float]]:
     import subprocess
 
-    out: dict[str, tuple[float, float]] = {}
+    out: dict[str, dict[str, float]] = {}
     for name in Contenders(base).readers():
-        if name == "openai-sdk" and streams > 200:
-            continue  # its httpx2 pool defaults (100 connections) would queue the streams
-        result = subprocess.run(
-            [sys.executable, __file__, "--many", name, "--base", base,
-             "--streams", str(streams), "--stream-events", str(events), "--gap", str(gap)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        figures = json.loads(result.stdout.strip().splitlines()[-1])
-        out[name] = (figures["cpu"], figures["kb"])
+        if name == "openai-sdk" and streams > 100:
+            continue  # its client's pool (100 connections) would queue the other streams
+        out[name] = {}
+        for traced in (False, True):
+            result = subprocess.run(
+                [sys.executable, __file__, "--many", name, "--base", base,
+                 "--streams", str(streams), "--stream-events", str(events), "--gap", str(gap),
+                 *(["--traced"] if traced else [])],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            out[name].update(json.loads(result.stdout.strip().splitlines()[-1]))
     return out
 
 
@@ -346,6 +380,7 @@ async def tables(base: str, args: argparse.Namespace) -> None:
         bulk = await per_event(c, "bulk", args.events, 0, args.rounds)
         live = await per_event(c, "live", args.live_events, args.live_gap, args.rounds)
         request = await per_request(c, args.requests, args.rounds)
+        burst = await bursts(base, args.burst)
     finally:
         await c.aclose()
     today = "llmport/httpx (today)"
@@ -358,15 +393,26 @@ async def tables(base: str, args: argparse.Namespace) -> None:
         "us",
     )
     table("Per request (1-delta stream, warm connection)", "us/request", request, today, "us")
+    print(
+        f"\n### A burst of {args.burst} streams on a new adapter (cold), then again (warm)\n\n"
+        "| transport (default client) | cold s | warm s | warm / cold |\n|---|---:|---:|---:|"
+    )
+    for name, (cold, warm) in burst.items():
+        print(f"| {name} | {cold:.2f} | {warm:.2f} | {warm / cold:.2f}x |")
     if args.streams:
         many = run_many(base, args.streams, args.stream_events, args.gap)
         print(
             f"\n### {args.streams} streams x {args.stream_events} events held open "
-            f"({args.gap} ms apart)\n\n| reader | CPU s | vs aiohttp-min | KB per open stream |"
-            "\n|---|---:|---:|---:|"
+            f"({args.gap} ms apart)\n\n| reader | CPU s | vs aiohttp-min | Python KB held per "
+            "open stream (tracemalloc) | peak RSS growth per stream, KB |"
+            "\n|---|---:|---:|---:|---:|"
         )
-        for name, (cpu, kb) in many.items():
-            print(f"| {name} | {cpu:.2f} | {cpu / many['aiohttp-min'][0]:.2f}x | {kb:.1f} |")
+        base_cpu = many["aiohttp-min"]["cpu"]
+        for name, f in many.items():
+            print(
+                f"| {name} | {f['cpu']:.2f} | {f['cpu'] / base_cpu:.2f}x | {f['traced']:.1f} "
+                f"| {f['kb']:.1f} |"
+            )
 
 
 def main() -> None:
@@ -376,14 +422,16 @@ def main() -> None:
     parser.add_argument("--live-gap", type=int, default=1, help="ms between live events")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--stream-events", type=int, default=200)
     parser.add_argument("--gap", type=int, default=20, help="ms between events of many streams")
     parser.add_argument("--many", help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
+    parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.many:
-        many_streams(args.many, args.base, args.streams, args.stream_events, args.gap)
+        many_streams(args.many, args.base, args.streams, args.stream_events, args.gap, args.traced)
         return
     import aiohttp
     import httpx

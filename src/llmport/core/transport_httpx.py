@@ -21,10 +21,15 @@ from llmport.core.transport import FaultKind
 
 __all__ = ["HttpxTransport"]
 
-# No idle keep-alive connections by default: httpcore 1.0.9 hands every request of a burst the
-# first idle connection (an HTTP/1.1 connection reports itself available until its request
-# starts), so a warm burst piled onto one connection and ran 3-6x slower than a cold one.
 _MAX_CONNECTIONS: Final = 1000
+# Idle keep-alive connections kept by a client the transport creates. httpx (httpcore 1.0.9):
+# none, as before: its pool hands every request of a burst the first idle connection and its
+# housekeeping is quadratic in idle connections, so a warm burst ran 3-6x slower than a cold
+# one (and a cold burst of 500 streams took 4-9 s with 100-1,000 kept). httpx2 (httpcore2
+# reserves an idle connection per request, in one pass): 100, measured with 500-stream bursts
+# as fast warm as cold (2.3 s / 2.3 s here) where 1,000 kept cost a third more on the cold
+# burst, and a warm connection saves a handshake per request (bench/bench_transport.py).
+_KEEPALIVE: Final = {"httpx": 0, "httpx2": 100}
 
 
 class _HttpxResponse:
@@ -78,7 +83,10 @@ class HttpxTransport:
             lib = self._lib
             self._client = lib.AsyncClient(
                 follow_redirects=False,
-                limits=lib.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=0),
+                limits=lib.Limits(
+                    max_connections=_MAX_CONNECTIONS,
+                    max_keepalive_connections=_KEEPALIVE[self.name],
+                ),
                 timeout=lib.Timeout(None, connect=self._connect),
             )
         return self._client
