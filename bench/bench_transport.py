@@ -252,37 +252,37 @@ class Contenders:
 
 
 async def per_event(c: Contenders, mode: str, events: int, gap: int, rounds: int) -> dict[str, Any]:
-    """Best of ``rounds``: (wall us per event, client CPU us per event) per reader."""
-    out: dict[str, tuple[float, float]] = {}
+    """Best of ``rounds``: (wall us per event, client CPU us per event) per reader. The readers
+    take turns within each round, so a noisy moment of the machine hits them all alike."""
     url = c.url(mode, events, gap)
-    for name, read in c.readers().items():
+    readers = c.readers()
+    for read in readers.values():
         await read(url)  # warm-up: imports, the connection
-        best_wall = best_cpu = float("inf")
-        for _ in range(rounds):
+    best = {name: [float("inf"), float("inf")] for name in readers}
+    for _ in range(rounds):
+        for name, read in readers.items():
             wall, cpu = time.perf_counter(), time.process_time()
             await read(url)
-            best_wall = min(best_wall, time.perf_counter() - wall)
-            best_cpu = min(best_cpu, time.process_time() - cpu)
-        out[name] = (best_wall / events * 1e6, best_cpu / events * 1e6)
-    return out
+            figures = best[name]
+            figures[0] = min(figures[0], time.perf_counter() - wall)
+            figures[1] = min(figures[1], time.process_time() - cpu)
+    return {name: (w / events * 1e6, p / events * 1e6) for name, (w, p) in best.items()}
 
 
 async def per_request(c: Contenders, requests: int, rounds: int) -> dict[str, float]:
     """Best of ``rounds``: wall us per 1-delta request, one after another, warm connection."""
-    out: dict[str, float] = {}
     url = c.url("bulk", 1, 0)
-    for name, read in c.readers().items():
-        if name == "raw-protocol":
-            continue  # opens a connection per request: not a warm request
+    readers = {k: v for k, v in c.readers().items() if k != "raw-protocol"}  # no warm connection
+    for read in readers.values():
         await read(url)
-        best = float("inf")
-        for _ in range(rounds):
+    best = dict.fromkeys(readers, float("inf"))
+    for _ in range(rounds):
+        for name, read in readers.items():
             started = time.perf_counter()
             for _ in range(requests):
                 await read(url)
-            best = min(best, time.perf_counter() - started)
-        out[name] = best / requests * 1e6
-    return out
+            best[name] = min(best[name], time.perf_counter() - started)
+    return {name: value / requests * 1e6 for name, value in best.items()}
 
 
 async def bursts(base: str, streams: int) -> dict[str, tuple[float, float]]:
