@@ -68,7 +68,7 @@ async def test_concurrent_streams_each_report_their_own_retries() -> None:
 
 def test_each_fault_kind_is_one_typed_error() -> None:
     from llmport.core.http_failures import transport_error
-    from llmport.domain.errors import TimeoutConnectError, TimeoutIdleError
+    from llmport.domain.errors import LlmError, TimeoutConnectError, TimeoutIdleError
 
     def error(kind: str) -> LlmError:
         return transport_error(
