@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from llmport.adapters.openai_chat import OpenAIChatAdapter
+from llmport.core.guard import guard
 from llmport.core.http import HttpShell, Timeouts
 from llmport.core.transport import FaultKind, Transport, make_transport
 from llmport.domain.errors import (
@@ -344,3 +345,19 @@ async def test_any_object_with_the_transport_shape_can_be_given() -> None:
     assert scripted.sent == [("POST", "http://x/y")]
     assert scripted.closed == 1
     assert [i for i in items if isinstance(i, TextDelta)] == [TextDelta("a"), TextDelta("b")]
+
+
+async def test_the_default_pools_reuse_a_connection_except_on_legacy_httpx(transport: str) -> None:
+    # httpx2 and aiohttp keep idle connections (an agent's next turn skips the handshake);
+    # legacy httpx keeps none (its pool piled warm bursts onto one connection).
+    replies = [Reply(body=chunks({"t": "a"})), Reply(body=chunks({"t": "b"}))]
+    async with FakeServer(replies) as server:
+        shell = HttpShell(provider="x")
+        for _ in range(2):
+            source = await shell.stream(
+                url=server.url + "/x", body=b"{}", decoder_factory=TinyDecoder
+            )
+            async with guard(source, provider="x") as stream:
+                assert isinstance([event async for event in stream][-1], Done)
+        await shell.aclose()
+        assert len(server.connections) == (2 if transport == "httpx" else 1)

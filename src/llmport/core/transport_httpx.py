@@ -25,11 +25,11 @@ _MAX_CONNECTIONS: Final = 1000
 # Idle keep-alive connections kept by a client the transport creates. httpx (httpcore 1.0.9):
 # none, as before: its pool hands every request of a burst the first idle connection and its
 # housekeeping is quadratic in idle connections, so a warm burst ran 3-6x slower than a cold
-# one (and a cold burst of 500 streams took 4-9 s with 100-1,000 kept). httpx2 (httpcore2
-# reserves an idle connection per request, in one pass): 100, measured with 500-stream bursts
-# as fast warm as cold (2.3 s / 2.3 s here) where 1,000 kept cost a third more on the cold
-# burst, and a warm connection saves a handshake per request (bench/bench_transport.py).
-_KEEPALIVE: Final = {"httpx": 0, "httpx2": 100}
+# one. httpx2 (httpcore2 reserves an idle connection per request): 10, enough for an agent's
+# requests one after another to skip the handshake (0.44x today's time per request), measured
+# as fast warm as cold with bursts of 500-1,000 streams; 100 kept cost 15-20 % more CPU with
+# 1,000 streams open, 10 the same as today (bench/bench_transport.py, BENCHMARKS.md).
+_KEEPALIVE: Final = {"httpx": 0, "httpx2": 10}
 
 
 class _HttpxResponse:
