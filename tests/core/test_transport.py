@@ -361,3 +361,15 @@ async def test_the_default_pools_reuse_a_connection_except_on_legacy_httpx(trans
                 assert isinstance([event async for event in stream][-1], Done)
         await shell.aclose()
         assert len(server.connections) == (2 if transport == "httpx" else 1)
+
+
+def test_a_missing_library_or_a_bad_variable_is_said_in_plain_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # as if the extra were not installed
+    monkeypatch.delitem(sys.modules, "llmport.core.transport_aiohttp", raising=False)
+    with pytest.raises(ImportError, match=r"pip install 'llmport\[aiohttp\]'"):
+        HttpShell(provider="x", transport="aiohttp")
+    monkeypatch.setenv("LLMPORT_TRANSPORT", "urllib")
+    with pytest.raises(ValueError, match=r"unknown transport 'urllib' \(\$LLMPORT_TRANSPORT\)"):
+        HttpShell(provider="x")

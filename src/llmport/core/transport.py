@@ -118,6 +118,31 @@ def _library(client: object) -> str | None:
     return None
 
 
+_EXTRAS: Final = {
+    "aiohttp": "pip install 'llmport[aiohttp]'",
+    "httpx": "pip install httpx",
+    "httpx2": "pip install httpx2",
+}
+
+
+def _build(library: str, client: Any, connect_timeout: float) -> Transport:
+    """The transport of ``library`` (imported now), around ``client`` or a client of its own."""
+    try:
+        if library == "aiohttp":
+            from llmport.core.transport_aiohttp import AiohttpTransport
+
+            return AiohttpTransport(client=client, connect_timeout=connect_timeout)
+        from llmport.core.transport_httpx import HttpxTransport
+
+        return HttpxTransport(library, client=client, connect_timeout=connect_timeout)
+    except ModuleNotFoundError as missing:
+        if missing.name != library:
+            raise
+        raise ImportError(
+            f"the {library} transport needs {library}, which is not installed: {_EXTRAS[library]}"
+        ) from None
+
+
 def transport_for_client(client: Any, *, connect_timeout: float) -> Transport:
     """The transport wrapping an injected client (its owner closes it, never the shell).
 
@@ -127,14 +152,8 @@ def transport_for_client(client: Any, *, connect_timeout: float) -> Transport:
     if isinstance(client, Transport):
         return client
     library = _library(client)
-    if library in ("httpx", "httpx2"):
-        from llmport.core.transport_httpx import HttpxTransport
-
-        return HttpxTransport(library, client=client, connect_timeout=connect_timeout)
-    if library == "aiohttp":
-        from llmport.core.transport_aiohttp import AiohttpTransport
-
-        return AiohttpTransport(client=client, connect_timeout=connect_timeout)
+    if library is not None:
+        return _build(library, client, connect_timeout)
     raise TypeError(
         "http_client must be an httpx2.AsyncClient, an httpx.AsyncClient or an "
         f"aiohttp.ClientSession, got {type(client).__name__}"
@@ -157,18 +176,16 @@ def make_transport(
                 "passed as http_client="
             )
         return shell_transport
+    source = "transport="
     if transport is None:
         transport = os.environ.get(TRANSPORT_ENV) or DEFAULT_TRANSPORT
+        source = f"${TRANSPORT_ENV}"
     if not isinstance(transport, str):
         if isinstance(transport, Transport):
             return transport
         raise TypeError(f"transport must be a name or a Transport, got {type(transport).__name__}")
-    if transport in ("httpx", "httpx2"):
-        from llmport.core.transport_httpx import HttpxTransport
-
-        return HttpxTransport(transport, connect_timeout=connect_timeout)
-    if transport == "aiohttp":
-        from llmport.core.transport_aiohttp import AiohttpTransport
-
-        return AiohttpTransport(connect_timeout=connect_timeout)
-    raise ValueError(f"unknown transport {transport!r}; choose one of {', '.join(TRANSPORTS)}")
+    if transport not in TRANSPORTS:
+        raise ValueError(
+            f"unknown transport {transport!r} ({source}); choose one of {', '.join(TRANSPORTS)}"
+        )
+    return _build(transport, None, connect_timeout)
