@@ -373,3 +373,16 @@ def test_a_missing_library_or_a_bad_variable_is_said_in_plain_words(
     monkeypatch.setenv("LLMPORT_TRANSPORT", "urllib")
     with pytest.raises(ValueError, match=r"unknown transport 'urllib' \(\$LLMPORT_TRANSPORT\)"):
         HttpShell(provider="x")
+
+
+async def test_a_session_that_raises_for_status_still_gets_the_mapped_error() -> None:
+    import aiohttp
+
+    body = b'{"error":{"message":"slow down","type":"rate_limit_exceeded"}}'
+    replies = [Reply(429, {"content-type": "application/json", "retry-after": "0"}, [body])] * 3
+    async with FakeServer(replies) as server:
+        async with aiohttp.ClientSession(raise_for_status=True) as session:
+            port = OpenAIChatAdapter("m", base_url=server.url, http_client=session, max_retries=0)
+            _, error = await consume(port)
+    assert type(error).__name__ == "RateLimitError"
+    assert error is not None and error.status_code == 429

@@ -118,6 +118,7 @@ class AiohttpTransport:
             allow_redirects=False,
             timeout=timeout,
             auto_decompress=False,
+            raise_for_status=False,  # an injected session's own setting would hide the status
         )
         return _AiohttpResponse(response)
 
