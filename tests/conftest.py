@@ -42,3 +42,11 @@ def _isolated_environment(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LLMPORT_HOME", str(tmp_path_factory.mktemp("llmport-home")))
     monkeypatch.setenv("LLMPORT_MODELS", MODELS_DIR)
+
+
+@pytest.fixture(params=["httpx2", "httpx", "aiohttp"])
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs the test once per transport; an adapter built without ``http_client=`` uses it."""
+    name: str = request.param
+    monkeypatch.setenv("LLMPORT_TRANSPORT", name)
+    return name

@@ -57,9 +57,9 @@ def test_importing_llmport_loads_no_heavy_dependency() -> None:
     code = textwrap.dedent(
         """
         import sys, llmport
-        heavy = [m for m in ("httpx", "pydantic", "llama_cpp", "rich", "anyio", "asyncio",
-                             "mcp", "httpx2", "opentelemetry", "langchain_core",
-                             "llmport.mcp", "llmport.otel", "llmport.langchain")
+        heavy = [m for m in ("httpx", "httpx2", "httpcore2", "aiohttp", "pydantic", "llama_cpp",
+                             "rich", "anyio", "asyncio", "mcp", "opentelemetry", "langchain_core",
+                             "ray", "dbos", "llmport.mcp", "llmport.otel", "llmport.langchain")
                  if m in sys.modules]
         print(",".join(heavy))
         """

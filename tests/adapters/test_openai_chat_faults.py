@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from llmport.adapters.openai_chat import OpenAIChatAdapter
@@ -28,6 +27,7 @@ from llmport.domain.errors import (
 from llmport.domain.events import Done, TextDelta
 from llmport.domain.messages import UserMessage
 from tests.support.fake_server import FakeServer, Reply, sse
+from tests.support.transports import in_flight, pool_size, real_client
 
 SENTINEL = "sk-SENTINEL-fault-0123456789"
 
@@ -53,13 +53,14 @@ async def server() -> AsyncIterator[FakeServer]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
+async def client(transport: str) -> AsyncIterator[Any]:
+    """A client of each transport (httpx2, httpx, aiohttp), as a caller would inject it."""
+    async with real_client(transport) as http:
         yield http
 
 
 def adapter(
-    server: FakeServer, client: httpx.AsyncClient, waits: list[float] | None = None, **options: Any
+    server: FakeServer, client: Any, waits: list[float] | None = None, **options: Any
 ) -> OpenAIChatAdapter:
     port = OpenAIChatAdapter(
         "m", api_key=SENTINEL, base_url=server.url + "/v1", http_client=client, **options
@@ -101,11 +102,7 @@ def assert_clean(error: BaseException | None) -> None:
         error = error.__cause__ or error.__context__
 
 
-def pool_size(client: httpx.AsyncClient) -> int:
-    return len(client._transport._pool.connections)  # type: ignore[attr-defined]
-
-
-async def test_reset_after_n_events(server: FakeServer, client: httpx.AsyncClient) -> None:
+async def test_reset_after_n_events(server: FakeServer, client: Any) -> None:
     server.add(Reply(body=text_chunks(10, done=False), end="reset"))
     events, error = await consume(adapter(server, client))
     assert events == [TextDelta(f"t{i} ") for i in range(10)]
@@ -117,9 +114,7 @@ async def test_reset_after_n_events(server: FakeServer, client: httpx.AsyncClien
     assert pool_size(client) == 0
 
 
-async def test_stall_after_n_events_is_idle_timeout(
-    server: FakeServer, client: httpx.AsyncClient
-) -> None:
+async def test_stall_after_n_events_is_idle_timeout(server: FakeServer, client: Any) -> None:
     server.add(Reply(body=text_chunks(3, done=False), end="stall"))
     events, error = await consume(adapter(server, client, idle_timeout=0.3))
     assert len(events) == 3
@@ -129,7 +124,7 @@ async def test_stall_after_n_events_is_idle_timeout(
 
 
 async def test_never_answering_server_is_first_event_timeout(
-    server: FakeServer, client: httpx.AsyncClient
+    server: FakeServer, client: Any
 ) -> None:
     server.add(Reply(hang=True))
     events, error = await consume(adapter(server, client, first_event_timeout=0.3))
@@ -149,7 +144,7 @@ async def test_never_answering_server_is_first_event_timeout(
     ids=["retry-after-ms", "retry-after-seconds", "retry-after-date"],
 )
 async def test_429_with_each_retry_header(
-    server: FakeServer, client: httpx.AsyncClient, headers: dict[str, str], expected: float
+    server: FakeServer, client: Any, headers: dict[str, str], expected: float
 ) -> None:
     error_body = b'{"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}}'
     if headers.get("retry-after") == "DATE+5":
@@ -166,9 +161,7 @@ async def test_429_with_each_retry_header(
     assert error.retry_after == pytest.approx(expected, abs=1.1)
 
 
-async def test_429_retry_after_3600_fails_at_once(
-    server: FakeServer, client: httpx.AsyncClient
-) -> None:
+async def test_429_retry_after_3600_fails_at_once(server: FakeServer, client: Any) -> None:
     server.add(Reply(429, {"retry-after": "3600"}, b"{}"))
     waits: list[float] = []
     _, error = await consume(adapter(server, client, waits))
@@ -178,7 +171,7 @@ async def test_429_retry_after_3600_fails_at_once(
     assert len(server.requests) == 1
 
 
-async def test_529_then_200(server: FakeServer, client: httpx.AsyncClient) -> None:
+async def test_529_then_200(server: FakeServer, client: Any) -> None:
     server.add(
         Reply(529, {"content-type": "application/json"}, b'{"error": {"message": "overloaded"}}'),
         Reply(body=text_chunks(2)),
@@ -192,7 +185,7 @@ async def test_529_then_200(server: FakeServer, client: httpx.AsyncClient) -> No
     assert_one_terminal(events, error)
 
 
-async def test_x_should_retry_both_ways(server: FakeServer, client: httpx.AsyncClient) -> None:
+async def test_x_should_retry_both_ways(server: FakeServer, client: Any) -> None:
     server.add(Reply(500, {"x-should-retry": "false"}, b"{}"))
     _, error = await consume(adapter(server, client, []))
     assert isinstance(error, ServerError)
@@ -203,9 +196,7 @@ async def test_x_should_retry_both_ways(server: FakeServer, client: httpx.AsyncC
     assert len(server.requests) == 3
 
 
-async def test_401_and_400_context_length_are_not_retried(
-    server: FakeServer, client: httpx.AsyncClient
-) -> None:
+async def test_401_and_400_context_length_are_not_retried(server: FakeServer, client: Any) -> None:
     body = (
         b'{"error": {"message": "Incorrect API key provided: '
         + SENTINEL.encode()
@@ -228,7 +219,7 @@ async def test_401_and_400_context_length_are_not_retried(
     assert SENTINEL not in server.requests[0].path
 
 
-async def test_endless_line_is_too_large(server: FakeServer, client: httpx.AsyncClient) -> None:
+async def test_endless_line_is_too_large(server: FakeServer, client: Any) -> None:
     from llmport.core.http import Limits
 
     server.add(Reply(body=[b"data: {"], end="endless", endless_limit=256 << 20))
@@ -240,9 +231,7 @@ async def test_endless_line_is_too_large(server: FakeServer, client: httpx.Async
 
 
 @pytest.mark.parametrize("how", ["break", "aclose", "cancel"])
-async def test_caller_stops_mid_stream(
-    server: FakeServer, client: httpx.AsyncClient, how: str
-) -> None:
+async def test_caller_stops_mid_stream(server: FakeServer, client: Any, how: str) -> None:
     server.add(Reply(body=text_chunks(5, done=False), end="stall"))
     port = adapter(server, client)
     stream = await port.chat_stream([UserMessage("hi")], [])
@@ -276,9 +265,7 @@ async def test_caller_stops_mid_stream(
         await stream.__anext__()
 
 
-async def test_clean_eof_after_finish_without_done(
-    server: FakeServer, client: httpx.AsyncClient
-) -> None:
+async def test_clean_eof_after_finish_without_done(server: FakeServer, client: Any) -> None:
     body = text_chunks(2, done=False) + sse(
         {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}, done=False
     )
@@ -288,9 +275,7 @@ async def test_clean_eof_after_finish_without_done(
     assert isinstance(events[-1], Done)
 
 
-async def test_in_band_overloaded_first_is_retried(
-    server: FakeServer, client: httpx.AsyncClient
-) -> None:
+async def test_in_band_overloaded_first_is_retried(server: FakeServer, client: Any) -> None:
     overloaded = sse(
         {"error": {"message": "overloaded", "code": "server_is_overloaded"}}, done=False
     )
@@ -303,7 +288,7 @@ async def test_in_band_overloaded_first_is_retried(
 
 
 async def test_in_band_overloaded_after_text_is_not_retried(
-    server: FakeServer, client: httpx.AsyncClient
+    server: FakeServer, client: Any
 ) -> None:
     body = text_chunks(1, done=False) + sse(
         {"error": {"message": "overloaded", "code": "server_is_overloaded"}}, done=False
@@ -318,7 +303,7 @@ async def test_in_band_overloaded_after_text_is_not_retried(
 
 
 async def test_break_without_aclose_releases_the_connection_when_dropped(
-    server: FakeServer, client: httpx.AsyncClient
+    server: FakeServer, client: Any
 ) -> None:
     # RELIABILITY 32: a consumer that just `break`s and drops the stream (no `async with`)
     # must not leave the connection open, nor trigger "async generator ignored GeneratorExit".
@@ -346,7 +331,7 @@ async def test_break_without_aclose_releases_the_connection_when_dropped(
 
 
 async def test_cancel_during_retry_sleep_is_prompt_and_closes_everything(
-    server: FakeServer, client: httpx.AsyncClient
+    server: FakeServer, client: Any
 ) -> None:
     # RELIABILITY 33: the caller cancels while the shell sleeps before a retry.
     server.add(Reply(status=529, headers={"retry-after": "30"}), Reply(body=text_chunks(1)))
@@ -362,8 +347,7 @@ async def test_cancel_during_retry_sleep_is_prompt_and_closes_everything(
     assert time.monotonic() - started < 0.5
     assert len(server.requests) == 1
     # The 529's connection may stay in the pool for reuse, but no request is in flight.
-    pool = client._transport._pool  # type: ignore[attr-defined]
-    assert all(connection.is_idle() for connection in pool.connections)
+    assert in_flight(client) == 0
 
 
 @pytest.mark.parametrize(

@@ -69,3 +69,27 @@ def test_a_lone_surrogate_in_tool_arguments_becomes_the_replacement_character() 
     message, _ = assembler.build(FinishReason.STOP)
     assert message.tool_calls[0].arguments == {"q": "\ufffd"}
     message.tool_calls[0].arguments_json().encode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 300 + "]" * 300,  # deeper than the fast parser goes: the standard path takes it
+        '{"\\ud800": 1, "a": "\\udfffx"}',  # lone surrogates in a key and a value
+        '"\\ud83d\\ude00"',  # a valid pair
+        "NaN",
+        "[-Infinity, Infinity, 1e400]",
+        "123456789012345678901234567890",
+        '{"a": 1, "a": 2}',  # the last duplicate wins
+        "\ufeff{}",  # a byte-order mark is refused
+        '"a\x01b"',  # a raw control character is refused
+        "1.0000000000000002",
+        " {} \r\n",
+    ],
+)
+def test_the_fast_parser_and_its_fallback_agree_with_json_loads(text: str) -> None:
+    if "\\u" in text and "\\ud83d" not in text:
+        value = parse_json(text)
+        assert json.dumps(value) == json.dumps(replace_lone_surrogates(json.loads(text)))
+    else:
+        same_as_json_loads(text)

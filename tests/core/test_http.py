@@ -44,6 +44,7 @@ from llmport.domain.errors import (
 from llmport.domain.events import Done, TextDelta
 from tests.support.decoders import TinyDecoder, chunks
 from tests.support.fake_server import FakeServer, Reply
+from tests.support.transports import pool_size, real_client
 
 SENTINEL = "sk-SENTINEL-0123456789abcdef"
 
@@ -440,11 +441,11 @@ async def run_server(shell: HttpShell, server: FakeServer) -> tuple[list[Any], L
     return await run(shell, server.url + "/v1/x")
 
 
-async def test_reset_after_n_events_is_a_connection_error_after_output() -> None:
+async def test_reset_after_n_events_is_a_connection_error_after_output(transport: str) -> None:
     async with FakeServer(
         [Reply(body=chunks(*({"t": str(i)} for i in range(5)), done=False), end="reset")]
     ) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             events, error = await run_server(make_shell(client, waits=[]), server)
             assert events == [TextDelta(str(i)) for i in range(5)]
             assert isinstance(error, LlmConnectionError)
@@ -453,11 +454,11 @@ async def test_reset_after_n_events_is_a_connection_error_after_output() -> None
             assert_no_secret(error)
 
 
-async def test_reset_before_any_event_is_retried() -> None:
+async def test_reset_before_any_event_is_retried(transport: str) -> None:
     async with FakeServer(
         [Reply(body=b"", end="reset"), Reply(body=chunks({"t": "ok"}))]
     ) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, waits=[])
             events, error = await run_server(shell, server)
             assert error is None
@@ -465,10 +466,10 @@ async def test_reset_before_any_event_is_retried() -> None:
             assert shell.retries_taken == 1
 
 
-async def test_connection_refused_is_a_connection_error() -> None:
+async def test_connection_refused_is_a_connection_error(transport: str) -> None:
     async with FakeServer() as server:
         url = server.url
-    async with httpx.AsyncClient() as client:
+    async with real_client(transport) as client:
         waits: list[float] = []
         _, error = await run(make_shell(client, waits=waits), url + "/v1/x")
     assert isinstance(error, LlmConnectionError)
@@ -477,11 +478,11 @@ async def test_connection_refused_is_a_connection_error() -> None:
     assert_no_secret(error)
 
 
-async def test_stall_after_events_is_an_idle_timeout() -> None:
+async def test_stall_after_events_is_an_idle_timeout(transport: str) -> None:
     async with FakeServer(
         [Reply(body=chunks({"t": "a"}, {"t": "b"}, done=False), end="stall")]
     ) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, timeouts=Timeouts(idle=0.3))
             start = time.monotonic()
             events, error = await run_server(shell, server)
@@ -492,10 +493,10 @@ async def test_stall_after_events_is_an_idle_timeout() -> None:
             await server.wait_all_closed(1.0)
 
 
-async def test_pings_and_comments_keep_the_stream_alive() -> None:
+async def test_pings_and_comments_keep_the_stream_alive(transport: str) -> None:
     body = [chunks({"t": "a"}, done=False)[0]] + [b": ping\n\n"] * 8 + chunks({"t": "b"})
     async with FakeServer([Reply(body=body, chunk_delay=0.1)]) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             events, error = await run_server(
                 make_shell(client, timeouts=Timeouts(idle=0.3)), server
             )
@@ -504,9 +505,9 @@ async def test_pings_and_comments_keep_the_stream_alive() -> None:
     assert events[-1].message.text == "ab"
 
 
-async def test_server_that_never_answers_is_a_first_event_timeout() -> None:
+async def test_server_that_never_answers_is_a_first_event_timeout(transport: str) -> None:
     async with FakeServer([Reply(hang=True)]) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, timeouts=Timeouts(first_event=0.3), waits=[])
             events, error = await run_server(shell, server)
             assert events == []
@@ -515,20 +516,20 @@ async def test_server_that_never_answers_is_a_first_event_timeout() -> None:
             await server.wait_all_closed(1.0)
 
 
-async def test_headers_then_silence_is_a_first_event_timeout() -> None:
+async def test_headers_then_silence_is_a_first_event_timeout(transport: str) -> None:
     async with FakeServer([Reply(body=[b": processing\n\n"], end="stall")]) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, timeouts=Timeouts(first_event=0.3, idle=100))
             _, error = await run_server(shell, server)
             assert isinstance(error, TimeoutFirstEventError)
 
 
-async def test_trickle_is_stopped_by_the_deadline() -> None:
+async def test_trickle_is_stopped_by_the_deadline(transport: str) -> None:
     body = [b": keep-alive\n\n"] * 100
     async with FakeServer(
         [Reply(body=[chunks({"t": "a"}, done=False)[0], *body], chunk_delay=0.05)]
     ) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, timeouts=Timeouts(idle=0.2, deadline=0.6))
             start = time.monotonic()
             events, error = await run_server(shell, server)
@@ -538,11 +539,11 @@ async def test_trickle_is_stopped_by_the_deadline() -> None:
             assert 0.5 <= time.monotonic() - start < 3
 
 
-async def test_the_deadline_bounds_reading_an_error_body_that_stalls() -> None:
+async def test_the_deadline_bounds_reading_an_error_body_that_stalls(transport: str) -> None:
     # The error body was read for min(idle, 30 s) whatever the deadline: 30 s for a 1 s deadline.
     stalled = Reply(500, {"content-type": "application/json"}, body=[b'{"error":'], end="stall")
     async with FakeServer([stalled, stalled, stalled]) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, timeouts=Timeouts(deadline=0.5))
             start = time.monotonic()
             events, error = await run_server(shell, server)
@@ -553,13 +554,13 @@ async def test_the_deadline_bounds_reading_an_error_body_that_stalls() -> None:
             assert len(server.requests) == 1
 
 
-async def test_endless_line_is_too_large_with_bounded_memory() -> None:
+async def test_endless_line_is_too_large_with_bounded_memory(transport: str) -> None:
     limit = 1 << 20
     reply = Reply(
         body=[b"data: "], end="endless", endless_chunk=b"x" * 65536, endless_limit=64 << 20
     )
     async with FakeServer([reply]) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, limits=Limits(max_event_bytes=limit))
             gc.collect()
             tracemalloc.start()
@@ -582,15 +583,11 @@ async def test_stream_size_limit() -> None:
     assert isinstance(error, StreamTooLargeError)
 
 
-def pool_connections(client: httpx.AsyncClient) -> int:
-    return len(client._transport._pool.connections)  # type: ignore[attr-defined]
-
-
 @pytest.mark.parametrize("how", ["break", "aclose", "cancel"])
-async def test_cancel_mid_stream_closes_the_connection(how: str) -> None:
+async def test_cancel_mid_stream_closes_the_connection(how: str, transport: str) -> None:
     body = chunks(*({"t": str(i)} for i in range(3)), done=False)
     async with FakeServer([Reply(body=body, end="stall")]) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client)
             source = await shell.stream(
                 url=server.url + "/v1/x", body=b"{}", decoder_factory=TinyDecoder
@@ -618,18 +615,18 @@ async def test_cancel_mid_stream_closes_the_connection(how: str) -> None:
                 with pytest.raises(asyncio.CancelledError):
                     await task
             await server.wait_all_closed(1.0)
-            assert pool_connections(client) == 0
+            assert pool_size(client) == 0
             assert seen
             assert all(isinstance(e, TextDelta) for e in seen)
             with pytest.raises(StopAsyncIteration):
                 await stream.__anext__()
 
 
-async def test_keep_alive_connection_is_reused_after_a_complete_stream() -> None:
+async def test_keep_alive_connection_is_reused_after_a_complete_stream(transport: str) -> None:
     async with FakeServer(
         [Reply(body=chunks({"t": "a"})), Reply(body=chunks({"t": "b"}))]
     ) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client)
             for expected in ("a", "b"):
                 events, error = await run_server(shell, server)
@@ -638,7 +635,7 @@ async def test_keep_alive_connection_is_reused_after_a_complete_stream() -> None
             assert len(server.connections) == 1
 
 
-async def test_logs_never_contain_the_key(caplog: pytest.LogCaptureFixture) -> None:
+async def test_logs_never_contain_the_key(caplog: pytest.LogCaptureFixture, transport: str) -> None:
     caplog.set_level(logging.DEBUG)
     async with FakeServer(
         [
@@ -649,7 +646,7 @@ async def test_logs_never_contain_the_key(caplog: pytest.LogCaptureFixture) -> N
             )
         ]
     ) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, waits=[])
             _, error = await run_server(shell, server)
             for name in ("llmport.http", "httpx", "httpcore.http11"):
@@ -673,9 +670,10 @@ def test_secret_masks_itself() -> None:
 
 
 async def test_owned_client_is_created_lazily_and_closed() -> None:
-    shell = HttpShell(provider="x")
-    assert shell._client is None
+    shell = HttpShell(provider="x", transport="httpx2")
+    assert shell.transport._client is None  # type: ignore[attr-defined]
     client = shell.client
+    assert type(client).__module__.startswith("httpx2")
     assert not client.follow_redirects
     await shell.aclose()
     assert client.is_closed
@@ -688,9 +686,9 @@ async def test_overloaded_503_maps_to_overloaded() -> None:
     assert error.retryable
 
 
-async def test_a_slow_consumer_is_not_an_idle_timeout() -> None:
+async def test_a_slow_consumer_is_not_an_idle_timeout(transport: str) -> None:
     async with FakeServer([Reply(body=chunks({"t": "a"}, {"t": "b"}, {"t": "c"}))]) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, timeouts=Timeouts(idle=0.2, first_event=0.5))
             source = await shell.stream(
                 url=server.url + "/v1/x", body=b"{}", decoder_factory=TinyDecoder
@@ -704,9 +702,9 @@ async def test_a_slow_consumer_is_not_an_idle_timeout() -> None:
     assert events[-1].message.text == "abc"
 
 
-async def test_timeout_does_not_leak_a_cancellation_into_the_caller() -> None:
+async def test_timeout_does_not_leak_a_cancellation_into_the_caller(transport: str) -> None:
     async with FakeServer([Reply(body=chunks({"t": "a"}, done=False), end="stall")]) as server:
-        async with httpx.AsyncClient() as client:
+        async with real_client(transport) as client:
             shell = make_shell(client, timeouts=Timeouts(idle=0.2))
             _, error = await run_server(shell, server)
             assert isinstance(error, TimeoutIdleError)

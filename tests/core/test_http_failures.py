@@ -64,3 +64,32 @@ async def test_concurrent_streams_each_report_their_own_retries() -> None:
                 async with stream:
                     assert isinstance([e async for e in stream][-1], Done)
             assert (first.retries_taken, second.retries_taken) == (1, 0)
+
+
+def test_each_fault_kind_is_one_typed_error() -> None:
+    from llmport.core.http_failures import transport_error
+    from llmport.domain.errors import LlmError, TimeoutConnectError, TimeoutIdleError
+
+    def error(kind: str) -> LlmError:
+        return transport_error(
+            kind,  # type: ignore[arg-type]
+            "SomeError",
+            host="api.example:443",
+            provider="p",
+            connect=2.0,
+            during="reading the response",
+        )
+
+    connect_timeout = error("connect_timeout")
+    assert isinstance(connect_timeout, TimeoutConnectError)
+    assert connect_timeout.timeout == 2.0
+    assert connect_timeout.retryable
+    assert isinstance(error("connect"), LlmConnectionError)
+    assert error("connect").retryable
+    assert "could not connect to api.example:443 (SomeError)" in str(error("connect"))
+    assert isinstance(error("timeout"), TimeoutIdleError)
+    assert not error("unreachable").retryable
+    assert error("network").retryable
+    assert "while reading the response" in str(error("network"))
+    assert not error("other").retryable
+    assert all(error(k).provider == "p" for k in ("connect", "network", "other"))

@@ -59,6 +59,7 @@ def bomb(decoded: int) -> bytes:
     return b"".join(parts) + compressor.flush()
 
 
+@pytest.mark.usefixtures("transport")  # on every transport
 async def test_a_gzip_bomb_of_blank_lines_is_bounded_in_memory_and_time() -> None:
     payload = bomb(64 << 20)  # 64 MiB of blank lines in ~64 KiB on the wire
     assert len(payload) < 200_000
@@ -84,6 +85,7 @@ async def test_a_gzip_bomb_of_blank_lines_is_bounded_in_memory_and_time() -> Non
     assert cpu < 5.0, f"{cpu:.1f} s of CPU"  # generous: about 0.1 s here
 
 
+@pytest.mark.usefixtures("transport")  # on every transport
 async def test_blank_lines_between_real_events_cost_nothing_and_change_nothing() -> None:
     chunk = {"choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}]}
     body = b"\n" * 2_000_000 + b"".join(sse(chunk))
@@ -99,6 +101,7 @@ async def test_blank_lines_between_real_events_cost_nothing_and_change_nothing()
     assert isinstance(done, Done) and done.message.text == "Hi"
 
 
+@pytest.mark.usefixtures("transport")  # on every transport
 async def test_ndjson_blank_lines_gzip() -> None:
     line = {"model": "m", "message": {"role": "assistant", "content": "ok"}, "done": True,
             "done_reason": "stop"}  # fmt: skip

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from llmport import Done, UserMessage
 from llmport.adapters.openai_chat import OpenAIChatAdapter
 from tests.support.fake_server import FakeServer, Reply, sse
@@ -28,6 +30,7 @@ async def burst(port: OpenAIChatAdapter) -> tuple[float, int]:
     return time.perf_counter() - started, sum(1 for r in results if r is True)
 
 
+@pytest.mark.usefixtures("transport")  # the default client of every transport
 async def test_a_warm_burst_of_500_streams_is_as_fast_as_a_cold_one() -> None:
     async with FakeServer() as server:
         for _ in range(2 * STREAMS):

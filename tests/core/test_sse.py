@@ -205,3 +205,47 @@ def test_recorded_bodies_frame_identically_under_any_split(stream) -> None:  # t
     for _ in range(5):
         cuts = [rng.randrange(len(body)) for _ in range(rng.randrange(1, 40))]
         assert split_feed(body, cuts) == whole
+
+
+_long_line = st.sampled_from(
+    [
+        b"data: x",
+        b"data: " + b"z" * 900,
+        b"data:" + b"w" * 1200,
+        b"event: e",
+        b": ping",
+        b"id: 7",
+        b"data",
+        b"",
+        b"",
+        b"retry: 10",
+        b"foo: bar",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_long_line, min_size=1, max_size=60),
+    st.sampled_from([b"\n", b"\r\n"]),
+    st.integers(min_value=0, max_value=40),
+    st.lists(st.integers(min_value=0, max_value=20_000), max_size=6),
+)
+def test_large_reads_frame_like_the_reference(
+    lines: list[bytes], newline: bytes, blank_run: int, cuts: list[int]
+) -> None:
+    # Reads over 2 KiB that start at an event and end with a blank line (LF only) are cut in
+    # whole events; anything else takes the line loop. Both must agree with the reference.
+    body = newline.join(lines) + newline * 2 + newline * blank_run + b"data: end" + newline * 2
+    expected = reference(body)
+    assert frames(body) == expected
+    assert split_feed(body, cuts) == expected
+    assert frames(*[body[i : i + 4096] for i in range(0, len(body), 4096)]) == expected
+
+
+def test_a_large_read_of_mostly_blank_lines_is_collapsed_in_c() -> None:
+    body = b"data: a\n\n" + b"\n" * 200_000 + b"data: b\n\n"
+    assert frames(body) == [("", "a"), ("", "b")]
+    framer = SSEFramer(max_event_bytes=10)
+    with pytest.raises(StreamTooLargeError):
+        framer.feed(b"data: 0123456789\n\n" + b"data: x\n\n" * 300)

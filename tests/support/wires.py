@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
-import httpx
+from typing import Any
 
 from llmport.ports import LlmCompletionPort
 from llmport.registry import ProviderEntry, entries, resolve_factory
 from tests.support.goldens import GOLDEN_DIR
 
-PortFactory = Callable[[httpx.AsyncClient], LlmCompletionPort]
+PortFactory = Callable[[Any], LlmCompletionPort]
 
 
 @dataclass(frozen=True)
@@ -28,10 +27,12 @@ class WireSuite:
     golden_dir: str
     prefix: str  # the connect() prefix whose factory builds the port under test
 
-    def port(self, client: httpx.AsyncClient) -> LlmCompletionPort:
+    def port(self, client: Any, base_url: str | None = None) -> LlmCompletionPort:
+        """The port over ``client`` (any transport's), at ``base_url`` (None: the vendor's)."""
         found = next(e for e in entries() if e.prefix == self.prefix)
+        extra = {} if base_url is None else {"base_url": base_url}
         port: LlmCompletionPort = resolve_factory(found)(
-            "recorded", api_key="k", http_client=client, max_retries=0
+            "recorded", api_key="k", http_client=client, max_retries=0, **extra
         )
         return port
 

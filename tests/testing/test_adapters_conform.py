@@ -11,16 +11,16 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-import httpx
 import pytest
 from tests.support.goldens import mock_client
 from tests.support.streams import RecordedStream, stream_params
+from tests.support.transports import served
 from tests.support.wires import WIRE_SUITES
 
 from llmport import LlmCompletionPort, StreamTruncatedError, UserMessage
 from llmport.testing import check_cancellation, check_port
 
-PortFactory = Callable[[httpx.AsyncClient], LlmCompletionPort]
+PortFactory = Callable[..., LlmCompletionPort]
 
 # Every registered wire's recorded formats (the registry completeness test keeps this whole).
 ADAPTERS: dict[str, PortFactory] = {
@@ -47,14 +47,16 @@ def cut_points(stream: RecordedStream) -> list[int]:
 
 
 @pytest.mark.parametrize(("wire", "stream"), params())
-async def test_whole_and_cut_bodies_keep_the_contract(wire: str, stream: RecordedStream) -> None:
+async def test_whole_and_cut_bodies_keep_the_contract(
+    wire: str, stream: RecordedStream, transport: str
+) -> None:
     body = stream.body
     content_type = stream.meta.get("content_type") or "text/event-stream"
-    async with mock_client(body, [97], content_type=content_type) as client:
-        whole = await check_port(ADAPTERS[wire](client), HI)
+    async with served(transport, body, [97], content_type=content_type) as (client, url):
+        whole = await check_port(ADAPTERS[wire](client, url), HI)
     for cut in cut_points(stream):
-        async with mock_client(body[:cut], [97], content_type=content_type) as client:
-            outcome = await check_port(ADAPTERS[wire](client), HI)
+        async with served(transport, body[:cut], [97], content_type=content_type) as (client, url):
+            outcome = await check_port(ADAPTERS[wire](client, url), HI)
         if outcome.error is not None:
             # A cut body fails as a typed error (check_port already checked after_output).
             assert outcome.error.provider is not None
@@ -76,8 +78,10 @@ async def test_an_empty_body_is_a_truncated_stream_for_every_adapter() -> None:
 
 
 @pytest.mark.parametrize(("wire", "stream"), params())
-async def test_closing_mid_stream_yields_nothing_more(wire: str, stream: RecordedStream) -> None:
+async def test_closing_mid_stream_yields_nothing_more(
+    wire: str, stream: RecordedStream, transport: str
+) -> None:
     content_type = stream.meta.get("content_type") or "text/event-stream"
-    async with mock_client(stream.body, [64], content_type=content_type) as client:
-        seen = await check_cancellation(ADAPTERS[wire](client), HI, after_events=1)
+    async with served(transport, stream.body, [64], content_type=content_type) as (client, url):
+        seen = await check_cancellation(ADAPTERS[wire](client, url), HI, after_events=1)
     assert seen <= 1

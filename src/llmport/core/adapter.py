@@ -70,7 +70,10 @@ class HttpAdapter:
     """An ``LlmCompletionPort`` over HTTP for one :class:`Wire`.
 
     Every HTTP adapter takes the same keywords: ``model``, ``api_key``, ``base_url``,
-    ``http_client`` (injected clients are the caller's to close), the timeouts
+    ``http_client`` (an ``httpx2.AsyncClient``, ``httpx.AsyncClient`` or
+    ``aiohttp.ClientSession``; injected clients are the caller's to close), ``transport``
+    (``"httpx2"``, the default, ``"httpx"`` or ``"aiohttp"``: the client built when none is
+    injected; ``docs/transports.md``), the timeouts
     (``connect_timeout=5``, ``first_event_timeout=600``, ``idle_timeout=120``,
     ``deadline=None``), ``max_retries=2`` (or a whole ``retry=RetryPolicy``), ``limits``,
     ``extra_headers``, the ``CallOptions`` fields as defaults (or ``options=`` whole), and the
@@ -85,6 +88,7 @@ class HttpAdapter:
         api_key: str | None = None,
         base_url: str | None = None,
         http_client: Any = None,
+        transport: Any = None,
         connect_timeout: float = 5.0,
         first_event_timeout: float = 600.0,
         idle_timeout: float = 120.0,
@@ -136,6 +140,7 @@ class HttpAdapter:
         self._shell = HttpShell(
             provider=self.provider,
             http_client=http_client,
+            transport=transport,
             timeouts=Timeouts(connect_timeout, first_event_timeout, idle_timeout, deadline),
             retry=retry or RetryPolicy(max_retries=max_retries),
             limits=limits,

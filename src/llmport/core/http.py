@@ -3,7 +3,8 @@
 This module holds the shell and its configuration; one request's life (attempts, the watchdog,
 reading, framing, decoding) is ``core/http_source.py``.
 
-An adapter owns one :class:`HttpShell` (one ``httpx.AsyncClient``, injectable) and, per turn,
+An adapter owns one :class:`HttpShell` (one HTTP client behind the transport seam of
+``core/transport.py``: httpx2 by default, httpx or aiohttp, injectable) and, per turn,
 calls ``await shell.stream(url=..., body=..., decoder_factory=...)``. That returns once a 2xx
 response has started, with the retries before it done, as an :class:`HttpEventSource`: the
 async iterator of ``RawEvent`` the adapter hands to ``guard()``.
@@ -34,9 +35,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Final
-
-import httpx
+from typing import Any, Final
 
 from llmport.core.decoding import StreamDecoder
 from llmport.core.errors_map import ErrorMapper, default_error_mapper
@@ -54,6 +53,7 @@ from llmport.core.secrets import (
     install_log_redaction,
     redact_headers,
 )
+from llmport.core.transport import Transport, make_transport
 
 __all__ = [
     "Framer",
@@ -89,7 +89,8 @@ class HttpShell:
         self,
         *,
         provider: str,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: Any = None,
+        transport: str | Transport | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
@@ -118,8 +119,10 @@ class HttpShell:
         for name, text in self._headers.items():
             _check_header_value(name, text)
         self._secrets = tuple(self._secret_headers.values())
-        self._client = http_client
-        self._owns_client = http_client is None
+        self.transport: Transport = make_transport(
+            transport, http_client=http_client, connect_timeout=self.timeouts.connect
+        )
+        """How requests are sent (``http_client=`` wrapped, or one built by name on first use)."""
         self.retries_taken = 0
         """Retries of the last stream opened (HTTP and in-band ones)."""
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -134,27 +137,14 @@ class HttpShell:
         return redact_headers({**self._headers, **self._secret_headers})
 
     @property
-    def client(self) -> httpx.AsyncClient:
-        """The ``httpx.AsyncClient`` (created on first use unless one was injected)."""
-        if self._client is None:
-            # No idle keep-alive connections: httpcore 1.0.9 hands every request of a burst the
-            # first idle connection (an HTTP/1.1 connection reports itself available until its
-            # request starts), so a warm burst piled onto one connection and ran 3-6x slower
-            # than a cold one, 69 of 500 streams timing out. Each stream opening its own
-            # connection costs a handshake per turn (small beside a model's answer) and makes a
-            # warm burst exactly as fast as a cold one. Inject a client to choose otherwise.
-            self._client = httpx.AsyncClient(
-                follow_redirects=False,
-                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=0),
-                timeout=httpx.Timeout(None, connect=self.timeouts.connect),
-            )
-        return self._client
+    def client(self) -> Any:
+        """The transport's client (``httpx2.AsyncClient`` by default; created on first use
+        unless one was injected)."""
+        return self.transport.client
 
     async def aclose(self) -> None:
         """Close the client if the shell created it (an injected one is the caller's)."""
-        if self._owns_client and self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        await self.transport.aclose()
 
     def build_headers(
         self, extra: Mapping[str, str] | None = None, *, accept: str = "text/event-stream"

@@ -10,11 +10,9 @@ returned with it as a :class:`Failure` (nothing is stashed for another method to
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-import httpx
 
 from llmport.core.errors_map import HttpErrorInfo
 from llmport.core.http_settings import Timeouts
@@ -25,6 +23,7 @@ from llmport.core.retry import (
     should_retry_header,
 )
 from llmport.core.secrets import scrub, scrub_bytes, scrub_error
+from llmport.core.transport import FaultKind
 from llmport.domain.errors import (
     LlmConnectionError,
     LlmError,
@@ -93,19 +92,27 @@ def retry_wait(
     return wait
 
 
-async def read_error_body(response: httpx.Response, limit: int, until: float) -> bytes:
-    """At most ``limit`` bytes of an error response's body, read until the loop time ``until``."""
+async def read_error_body(
+    chunks: AsyncIterator[bytes],
+    limit: int,
+    until: float,
+    errors: tuple[type[BaseException], ...],
+) -> bytes:
+    """At most ``limit`` bytes of an error response's body, read until the loop time ``until``
+    (``errors``: the transport's exceptions, which end the reading as a timeout does)."""
     parts: list[bytes] = []
     size = 0
     try:
         async with asyncio.timeout_at(until):
-            async for chunk in response.aiter_bytes():
+            async for chunk in chunks:
                 parts.append(chunk)
                 size += len(chunk)
                 if size >= limit:
                     break
-    except (TimeoutError, httpx.HTTPError):
+    except (TimeoutError, LlmError):
         pass  # the status alone is enough to report
+    except errors:
+        pass
     return b"".join(parts)[:limit]
 
 
@@ -143,32 +150,32 @@ def http_failure(
 
 
 def transport_error(
-    error: httpx.HTTPError, *, host: str, provider: str, connect: float, during: str
+    kind: FaultKind, name: str, *, host: str, provider: str, connect: float, during: str
 ) -> LlmError:
-    """A transport failure of the HTTP client as a typed error (its host, never its URL)."""
-    kind = type(error).__name__
-    if isinstance(error, httpx.ConnectTimeout | httpx.PoolTimeout):
+    """A transport failure as a typed error (its host, never its URL): ``kind`` is what the
+    transport made of its exception, ``name`` the exception's class name (for the message)."""
+    if kind == "connect_timeout":
         timeout = TimeoutConnectError(
             f"could not connect to {host} within {connect:g}s", provider=provider
         )
         timeout.timeout = connect
         return timeout
-    if isinstance(error, httpx.ConnectError):
-        return LlmConnectionError(f"could not connect to {host} ({kind})", provider=provider)
-    if isinstance(error, httpx.TimeoutException):
+    if kind == "connect":
+        return LlmConnectionError(f"could not connect to {host} ({name})", provider=provider)
+    if kind == "timeout":
         return TimeoutIdleError(
-            f"the HTTP client timed out while {during} ({kind})", provider=provider
+            f"the HTTP client timed out while {during} ({name})", provider=provider
         )
-    if isinstance(error, httpx.TransportError):
-        if isinstance(error, httpx.UnsupportedProtocol | httpx.ProxyError):
-            return LlmConnectionError(
-                f"cannot reach {host}: {kind}", provider=provider, retryable=False
-            )
+    if kind == "unreachable":
         return LlmConnectionError(
-            f"the connection to {host} failed while {during} ({kind})", provider=provider
+            f"cannot reach {host}: {name}", provider=provider, retryable=False
+        )
+    if kind == "network":
+        return LlmConnectionError(
+            f"the connection to {host} failed while {during} ({name})", provider=provider
         )
     return LlmConnectionError(
-        f"HTTP failure while {during} ({kind})", provider=provider, retryable=False
+        f"HTTP failure while {during} ({name})", provider=provider, retryable=False
     )
 
 

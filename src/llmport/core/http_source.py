@@ -19,8 +19,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-import httpx
-
 from llmport.core.decoding import StreamDecoder
 from llmport.core.http_failures import (
     Failure,
@@ -43,6 +41,7 @@ from llmport.core.secrets import (
     scrub_error,
     scrub_value,
 )
+from llmport.core.transport import TransportResponse
 from llmport.domain.errors import (
     LlmError,
     StreamInBandError,
@@ -65,6 +64,8 @@ _DRAIN_SECONDS: Final = 0.1
 _FIRST: Final = 0
 _IDLE: Final = 1
 _DEADLINE: Final = 2
+_NEVER: Final = float("inf")
+_current_task = asyncio.current_task
 
 
 class HttpEventSource:
@@ -83,6 +84,7 @@ class HttpEventSource:
         "_delta_seen",
         "_ended",
         "_error",
+        "_errors",
         "_expiry",
         "_expiry_kind",
         "_finished",
@@ -93,7 +95,9 @@ class HttpEventSource:
         "_framing_for",
         "_got_frame",
         "_headers",
+        "_idle",
         "_loop",
+        "_max_stream",
         "_method",
         "_pending",
         "_pos",
@@ -101,8 +105,12 @@ class HttpEventSource:
         "_reading",
         "_received",
         "_response",
+        "_secrets",
         "_shell",
+        "_time",
         "_timer",
+        "_timer_at",
+        "_transport",
         "_url",
         "retries_taken",
         "status_code",
@@ -131,7 +139,9 @@ class HttpEventSource:
         self._loop = asyncio.get_running_loop()
         deadline = shell.timeouts.deadline
         self._deadline_at = None if deadline is None else self._loop.time() + deadline
-        self._response: httpx.Response | None = None
+        transport = self._transport = shell.transport
+        self._errors = transport.errors
+        self._response: TransportResponse | None = None
         self._chunks: AsyncIterator[bytes] | None = None
         self._decoder: StreamDecoder | None = None
         self._framer: Framer | None = None
@@ -144,6 +154,12 @@ class HttpEventSource:
         self._got_frame = False
         self._received = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = _NEVER
+        # Read per chunk, so kept here rather than looked up through the shell each time.
+        self._time = self._loop.time
+        self._idle = shell.timeouts.idle
+        self._max_stream = shell.limits.max_stream_bytes
+        self._secrets = shell._secrets
         self._reader: asyncio.Task[Any] | None = None
         self._reading = False
         self._fired = False
@@ -204,46 +220,39 @@ class HttpEventSource:
     async def _attempt(self) -> Failure | None:
         """One attempt: None once a 2xx response has started, else what went wrong."""
         shell = self._shell
-        timeouts = shell.timeouts
-        client = shell.client
-        request = client.build_request(
-            self._method,
-            self._url,
-            content=self._body,
-            headers=self._headers,
-            timeout=httpx.Timeout(None, connect=timeouts.connect, pool=timeouts.connect),
-        )
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "%s: %s %s headers=%s",
                 shell.provider,
                 self._method,
                 self._url,
-                redact_headers(request.headers.multi_items()),
+                redact_headers(self._headers),
             )
         when, is_deadline = self._first_event_limit()
         self._first_at = when
+        failure: Failure | None = None
         try:
             async with asyncio.timeout_at(when):
-                response = await client.send(request, stream=True, follow_redirects=False)
+                try:
+                    response = await self._transport.send(
+                        self._method,
+                        self._url,
+                        headers=self._headers,
+                        body=self._body,
+                        connect_timeout=shell.timeouts.connect,
+                    )
+                except self._errors as error:
+                    # Inside the timeout: aiohttp's own timeouts are TimeoutError subclasses.
+                    failure = Failure(self._transport_error(error, during="sending the request"))
         except TimeoutError:
             return Failure(self._timeout(is_deadline, first=True))
-        except httpx.HTTPError as error:
-            return Failure(self._transport_error(error, during="sending the request"))
+        if failure is not None:
+            return failure
         self._response = response
         self.status_code = response.status_code
         if 200 <= response.status_code < 300:
             self._shell.retries_taken = self.retries_taken
-            encoding = response.headers.get("content-encoding", "identity").strip().lower()
-            if encoding == "identity" and isinstance(response.stream, httpx.AsyncByteStream):
-                # The transport's stream itself (httpx maps its errors): two async-generator
-                # layers fewer per chunk than aiter_bytes(), which is needed only to decompress.
-                self._chunks = response.stream.__aiter__()
-            elif encoding in BOUNDED_ENCODINGS:
-                # Inflated in bounded steps: a small compressed read cannot become a huge one.
-                self._chunks = bounded_inflate(response.aiter_raw(), encoding)
-            else:
-                self._chunks = response.aiter_bytes()
+            self._chunks = self._body_chunks(response)
             self._decoder = self._decoder_factory()
             framing = self._framing
             if self._framing_for is not None:
@@ -259,14 +268,32 @@ class HttpEventSource:
         if self._deadline_at is not None:
             until = min(until, self._deadline_at)
         try:
-            body = await read_error_body(response, shell.limits.max_error_body_bytes, until)
+            body = await read_error_body(
+                self._body_chunks(response),
+                shell.limits.max_error_body_bytes,
+                until,
+                self._errors,
+            )
         finally:
             await self._close_response()
         return http_failure(shell, response.status_code, response.headers, body)
 
-    def _transport_error(self, error: httpx.HTTPError, *, during: str) -> LlmError:
+    @staticmethod
+    def _body_chunks(response: TransportResponse) -> AsyncIterator[bytes]:
+        """The body as the framer needs it: as sent when not encoded, gzip and deflate inflated
+        here in bounded steps (a small compressed read cannot become a huge one), any other
+        encoding left to the client's decoder."""
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding == "identity":
+            return response.body(decoded=False)
+        if encoding in BOUNDED_ENCODINGS:
+            return bounded_inflate(response.body(decoded=False), encoding)
+        return response.body(decoded=True)
+
+    def _transport_error(self, error: BaseException, *, during: str) -> LlmError:
         return transport_error(
-            error,
+            self._transport.classify(error),
+            type(error).__name__,
             host=urlsplit(self._url).netloc,
             provider=self._shell.provider,
             connect=self._shell.timeouts.connect,
@@ -300,7 +327,7 @@ class HttpEventSource:
             await self._fill()
 
     async def _fill(self) -> None:
-        """Read one chunk and decode what it completes into ``_pending``."""
+        """Read one chunk and decode what it completes into ``_pending`` (one list per chunk)."""
         try:
             chunk = await self._read()
         except LlmError as error:
@@ -316,15 +343,14 @@ class HttpEventSource:
         try:
             if chunk is None:
                 self._finished = True
-                frames = framer.close()
-                for event, data in frames:
+                for event, data in framer.close():
                     events += decoder.feed(event, data)
                 events += decoder.eof()
             else:
-                self._received += len(chunk)
-                if self._received > self._shell.limits.max_stream_bytes:
+                received = self._received = self._received + len(chunk)
+                if received > self._max_stream:
                     raise StreamTooLargeError(
-                        f"the response is larger than {self._shell.limits.max_stream_bytes} bytes"
+                        f"the response is larger than {self._max_stream} bytes"
                     )
                 frames = framer.feed(chunk)
                 if frames:
@@ -332,9 +358,13 @@ class HttpEventSource:
                     for event, data in frames:
                         events += decoder.feed(event, data)
         except LlmError as error:
-            self._error = scrub_error(error, self._shell._secrets)
-        secrets = self._shell._secrets
-        if secrets:
+            self._error = scrub_error(error, self._secrets)
+        if not events and self._error is None:
+            if self._finished:
+                await self._close_response()
+            return  # a chunk that completed no frame: nothing to hand out, nothing to check
+        secrets = self._secrets
+        if secrets and ProviderBlock in map(type, events):
             for i, item in enumerate(events):
                 if type(item) is ProviderBlock:  # server content kept on the message: scrubbed
                     events[i] = ProviderBlock(scrub_value(item.data, secrets))
@@ -370,13 +400,14 @@ class HttpEventSource:
         """The next chunk of the body (None at its end), within the current time limit.
 
         One watchdog timer per stream instead of a timeout context per read (the per-chunk
-        cost matters): each read only moves ``_expiry``; the timer, when it fires, re-arms
-        itself at the current expiry, or cancels the reading task if the read is overdue.
+        cost matters): each read only moves ``_expiry`` (a float store); the timer, when it
+        fires, re-arms itself at the current expiry, or cancels the reading task if the read
+        is overdue.
         """
         chunks = self._chunks
         assert chunks is not None
         if self._got_frame:
-            when = self._loop.time() + self._shell.timeouts.idle
+            when = self._time() + self._idle
             kind = _IDLE
         else:
             when = self._first_at
@@ -387,12 +418,13 @@ class HttpEventSource:
             kind = _DEADLINE
         self._expiry = when
         self._expiry_kind = kind
-        task = self._reader = asyncio.current_task()
-        timer = self._timer
-        if timer is None or when < timer.when():
-            if timer is not None:
-                timer.cancel()  # the limit moved earlier (first event -> idle)
+        # With the loop given: 3.11's argument-less call asks get_running_loop() (a getpid()).
+        task = self._reader = _current_task(self._loop)
+        if when < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()  # the limit moved earlier (first event -> idle)
             self._timer = self._loop.call_at(when, self._on_timer)
+            self._timer_at = when
         self._reading = True
         try:
             return await chunks.__anext__()
@@ -404,17 +436,19 @@ class HttpEventSource:
                 if task is not None and task.uncancel() == 0:
                     raise self._timeout(kind == _DEADLINE, first=kind == _FIRST) from None
             raise
-        except httpx.HTTPError as error:
+        except self._errors as error:
             raise self._transport_error(error, during="reading the response") from error
         finally:
             self._reading = False
 
     def _on_timer(self) -> None:
         self._timer = None
+        self._timer_at = _NEVER
         if not self._reading or self._reader is None:
             return  # re-armed by the next read
-        if self._loop.time() < self._expiry:
+        if self._time() < self._expiry:
             self._timer = self._loop.call_at(self._expiry, self._on_timer)
+            self._timer_at = self._expiry
             return
         self._fired = True
         self._reader.cancel()
@@ -423,6 +457,7 @@ class HttpEventSource:
 
     async def _close_response(self) -> None:
         timer, self._timer = self._timer, None
+        self._timer_at = _NEVER
         if timer is not None:
             timer.cancel()
         response, self._response = self._response, None
@@ -443,7 +478,9 @@ class HttpEventSource:
                     left -= len(chunk)
                     if left < 0:
                         return
-        except (TimeoutError, httpx.HTTPError):
+        except (TimeoutError, LlmError):
+            return
+        except self._errors:
             return
 
     async def aclose(self) -> None:

@@ -8,7 +8,8 @@ message carries the URL).
 ``scrub(text, secrets)`` removes secret values from text the provider sent back (an error body
 may echo the key); ``redact_headers`` masks the credential headers of a mapping; and
 ``RedactingFilter`` is a ``logging.Filter`` that does both for log records, installed by
-``install_log_redaction()`` on llmport's and httpx's loggers.
+``install_log_redaction()`` on llmport's loggers and those of every transport's library
+(httpx/httpcore, httpx2/httpcore2, aiohttp, hpack).
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ SENSITIVE_HEADERS: Final = frozenset(
 
 MASK: Final = "***"
 
-# Every live Secret, so the logging filter can scrub values it was never told about.
-_LIVE: weakref.WeakSet[Secret] = weakref.WeakSet()
+# Every live Secret, so the logging filter can scrub values it was never told about. Keyed by
+# identity: Secrets compare by value, and in a WeakSet a new Secret equal to a dying one was
+# dropped with it (its value then escaped the filter).
+_LIVE: weakref.WeakValueDictionary[int, Secret] = weakref.WeakValueDictionary()
 
 
 class Secret:
@@ -60,7 +63,7 @@ class Secret:
         if not isinstance(value, str) or not value:
             raise ValueError("a secret must be a non-empty string")
         self._value = value
-        _LIVE.add(self)
+        _LIVE[id(self)] = self
         for fragment in self.fragments():  # so the agent can scrub tool results of it
             register_secret(fragment)
 
@@ -165,7 +168,7 @@ class RedactingFilter(logging.Filter):
         if isinstance(args, Mapping) and "headers" in args:
             headers: Any = args["headers"]
             record.args = {**args, "headers": redact_headers(headers)}
-        secrets = list(_LIVE)
+        secrets = list(_LIVE.values())
         if secrets:
             try:
                 message = record.getMessage()
@@ -189,6 +192,18 @@ _LOGGERS: Final = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    # httpx2 (the default transport) and its httpcore2: the same records, under new names.
+    "httpx2",
+    "httpcore2",
+    "httpcore2.connection",
+    "httpcore2.http11",
+    "httpcore2.http2",
+    "httpcore2.proxy",
+    "httpcore2.socks",
+    # aiohttp (the aiohttp transport): the client's and the internal logger.
+    "aiohttp",
+    "aiohttp.client",
+    "aiohttp.internal",
     # HTTP/2 (an injected ``http2=True`` client): hpack logs every header it encodes at DEBUG.
     "hpack.hpack",
     "hpack.table",
@@ -196,10 +211,11 @@ _LOGGERS: Final = (
 
 
 def install_log_redaction() -> None:
-    """Add the redacting filter to llmport's and httpx's loggers (idempotent).
+    """Add the redacting filter to llmport's and the transports' loggers (idempotent).
 
     A logger's filters see only the records logged on that very logger, so the list names each
-    logger that may see a request: llmport's HTTP shell, httpx, httpcore's modules and hpack's.
+    logger that may see a request: llmport's HTTP shell, httpx and httpx2, httpcore's and
+    httpcore2's modules, aiohttp's client loggers and hpack's.
     """
     for name in _LOGGERS:
         logger = logging.getLogger(name)

@@ -39,6 +39,7 @@ its data. NDJSON lines are frames with the name ``""`` too, so a decoder sees on
 _BOM: Final = b"\xef\xbb\xbf"
 _COLLAPSE_FROM: Final = 2048
 _BLANK_RUN: Final = re.compile(rb"(?:\r\n|\r|\n){3,}")
+_MANY_BLOCKS: Final = 64
 
 
 class SSEFramer:
@@ -110,13 +111,15 @@ class SSEFramer:
             self._partial_size = 0
         if tail:
             self._keep_partial(tail)
-        if len(head) > _COLLAPSE_FROM and (
-            b"\n\n\n" in head or b"\r\r\r" in head or b"\r\n\r\n\r\n" in head
-        ):
-            # Runs of blank lines mean no more than one: collapsed in C, they cost nothing (a
-            # body of millions of them would otherwise be a Python loop per line). Small chunks,
-            # a live stream's, skip the check: they cannot hold many lines anyway.
-            head = _BLANK_RUN.sub(b"\n\n", head)
+        if len(head) > _COLLAPSE_FROM:
+            # A large read (a bulk body, a fast model). Small ones, a live stream's, take the
+            # line loop below, cheaper for one event, and cannot hold many blank lines anyway.
+            if not (self._data or self._event) and head[-2:] == b"\n\n" and b"\r" not in head:
+                return self._blocks(head)  # whole events, LF only: cut out in C
+            if b"\n\n\n" in head or b"\r\r\r" in head or b"\r\n\r\n\r\n" in head:
+                # Runs of blank lines mean no more than one: collapsed in C, they cost nothing
+                # (a body of millions of them would otherwise be a Python loop per line).
+                head = _BLANK_RUN.sub(b"\n\n", head)
         return self._lines(head.splitlines())
 
     def close(self) -> list[Frame]:
@@ -136,6 +139,25 @@ class SSEFramer:
         if self._partial_size + self._event_size > self.max_event_bytes:
             self._partial.clear()
             raise StreamTooLargeError(f"an SSE line is larger than {self.max_event_bytes} bytes")
+
+    def _blocks(self, head: bytes) -> list[Frame]:
+        """Whole events, LF only (``head`` starts at an event and ends with a blank line): an
+        event that is one ``data: `` line is cut out in C, any other goes through ``_lines``.
+        The common stream (one data line per event) never loops per line here, and pays no
+        scan for blank-line runs: a run shows up as empty blocks, counted in C."""
+        limit = self.max_event_bytes
+        blocks = head.split(b"\n\n")
+        blocks.pop()  # the empty piece after the last blank line
+        if len(blocks) > _MANY_BLOCKS and blocks.count(b"") * 2 > len(blocks):
+            blocks = _BLANK_RUN.sub(b"\n\n", head).split(b"\n\n")  # mostly blank lines
+            blocks.pop()
+        frames: list[Frame] = []
+        for block in blocks:
+            if block[:6] == b"data: " and b"\n" not in block and len(block) <= limit:
+                frames.append(("", block[6:].decode("utf-8", "replace")))
+            elif block:
+                frames += self._lines([*block.split(b"\n"), b""])
+        return frames
 
     def _lines(self, lines: list[bytes]) -> list[Frame]:
         frames: list[Frame] = []

@@ -29,6 +29,8 @@ from tests.support.fake_server import FakeServer, Reply
 from .helpers import MESSAGE_STOP, block_start, block_stop, message_delta, message_start
 from .helpers import text_delta as text_frame
 
+pytestmark = pytest.mark.usefixtures("transport")  # every test on every transport
+
 KEY = "sk-ant-SENTINEL-fault-0123456789abcdef"
 FAST = RetryPolicy(initial_backoff=0.001, max_backoff=0.005)
 OVERLOADED = (

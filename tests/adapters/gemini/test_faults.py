@@ -24,6 +24,8 @@ from llmport.domain.events import Done, LlmStreamEvent, TextDelta
 from llmport.domain.messages import UserMessage
 from tests.support.fake_server import FakeServer, Reply
 
+pytestmark = pytest.mark.usefixtures("transport")  # every test on every transport
+
 KEY = "AIzaSENTINEL-gemini-0123456789"
 SSE = {"content-type": "text/event-stream"}
 ARRAY = {"content-type": "application/json"}

@@ -22,6 +22,8 @@ from llmport.domain.events import Done, FinishReason, LlmStreamEvent, TextDelta
 from llmport.domain.messages import UserMessage
 from tests.support.fake_server import FakeServer, Reply
 
+pytestmark = pytest.mark.usefixtures("transport")  # every test on every transport
+
 NDJSON = {"content-type": "application/x-ndjson"}
 KEY = "ollama-SENTINEL-fault-key"
 

@@ -21,6 +21,8 @@ from llmport.domain.events import Done, LlmStreamEvent, TextDelta
 from llmport.domain.messages import UserMessage
 from tests.support.fake_server import FakeServer, Reply
 
+pytestmark = pytest.mark.usefixtures("transport")  # every test on every transport
+
 KEY = "sk-SENTINEL-responses-0123456789"
 CREATED = {"type": "response.created", "response": {"id": "resp_1", "model": "gpt-5"}}
 TEXT = {"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "Hi"}
