@@ -25,7 +25,6 @@ change the tools, limits or credentials of the run.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -43,7 +42,6 @@ from typing import Any, TypeAlias
 from llmport.agent.calls import Approver, execute_call
 from llmport.agent.errors import (
     AgentError,
-    AgentIncompleteToolCallsError,
     AgentInternalError,
     AgentLoopDetectedError,
     AgentMaxTurnsExceededError,
@@ -57,6 +55,7 @@ from llmport.agent.events import (
     ToolCallStarted,
     TurnFinished,
 )
+from llmport.agent.rules import RepeatWatch, incomplete_calls, loop_text, max_turns_text
 from llmport.agent.tools import (
     Tool,
     ToolRegistry,
@@ -99,10 +98,6 @@ class AgentResult:
     @property
     def text(self) -> str:
         return self.message.text
-
-
-def _batch_key(calls: Sequence[ToolCall]) -> tuple[tuple[str, str], ...]:
-    return tuple((c.name, json.dumps(c.arguments, sort_keys=True, default=str)) for c in calls)
 
 
 class Agent:
@@ -172,19 +167,14 @@ class Agent:
         prefix: list[AgentMessage] = [SystemMessage(self.system)] if self.system else []
         usage = Usage()
         turns = 0
-        last_batch: tuple[tuple[str, str], ...] | None = None
-        repeats = 0
+        repeat = RepeatWatch()
 
         def fail(error: type[AgentError], message: str) -> AgentError:
             return error(message, transcript=transcript, usage=usage, turns=turns)
 
         while True:
             if turns >= self.max_turns:
-                raise fail(
-                    AgentMaxTurnsExceededError,
-                    f"the model was still calling tools after {self.max_turns} "
-                    f"turn{'s' if self.max_turns != 1 else ''}",
-                )
+                raise fail(AgentMaxTurnsExceededError, max_turns_text(self.max_turns))
             turns += 1
             done: Done | None = None
             try:
@@ -226,27 +216,13 @@ class Agent:
                 result = AgentResult(message, tuple(transcript), usage, turns, done.finish_reason)
                 yield RunFinished(result)
                 return
-            if done.finish_reason is not FinishReason.TOOL_CALLS or not all(
-                c.complete for c in calls
-            ):
-                raise AgentIncompleteToolCallsError(
-                    f"the turn ended with {done.finish_reason.value!r} and "
-                    f"{len(calls)} tool call(s) that were not executed",
-                    finish_reason=done.finish_reason,
-                    calls=calls,
-                    transcript=transcript,
-                    usage=usage,
-                    turns=turns,
-                )
-
-            batch = _batch_key(calls)
-            repeats = repeats + 1 if batch == last_batch else 1
-            last_batch = batch
-            if repeats >= self.loop_limit:
-                raise fail(
-                    AgentLoopDetectedError,
-                    f"the model made the same tool calls {repeats} times in a row",
-                )
+            incomplete = incomplete_calls(
+                done, calls, transcript=transcript, usage=usage, turns=turns
+            )
+            if incomplete is not None:
+                raise incomplete
+            if repeat.see(calls) >= self.loop_limit:
+                raise fail(AgentLoopDetectedError, loop_text(repeat.repeats))
 
             # Results go back in call order, exactly one per call, whatever order they finish in.
             position = {id(call): i for i, call in enumerate(calls)}

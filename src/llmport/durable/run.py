@@ -22,15 +22,15 @@ from typing import Protocol
 from llmport.agent.calls import Approver
 from llmport.agent.errors import (
     AgentError,
-    AgentIncompleteToolCallsError,
     AgentInternalError,
     AgentLoopDetectedError,
     AgentMaxTurnsExceededError,
 )
 from llmport.agent.loop import AgentResult
+from llmport.agent.rules import RepeatWatch, incomplete_calls, loop_text, max_turns_text
 from llmport.agent.tools import error_result
 from llmport.domain.errors import LlmError
-from llmport.domain.events import FinishReason, Usage
+from llmport.domain.events import Usage
 from llmport.domain.messages import AgentMessage, SystemMessage, ToolCall, ToolMessage
 from llmport.domain.options import CallOptions
 from llmport.domain.tools import ToolDefinition
@@ -84,10 +84,6 @@ class StepRunner(Protocol):
         ...
 
 
-def _batch_key(calls: Sequence[ToolCall]) -> tuple[tuple[str, str], ...]:
-    return tuple((c.name, json.dumps(c.arguments, sort_keys=True, default=str)) for c in calls)
-
-
 async def drive(
     run_id: str,
     spec: RunSpec,
@@ -104,19 +100,14 @@ async def drive(
     prefix: list[AgentMessage] = [SystemMessage(spec.system)] if spec.system else []
     usage = Usage()
     turns = 0
-    last_batch: tuple[tuple[str, str], ...] | None = None
-    repeats = 0
+    repeat = RepeatWatch()
 
     def fail(error: type[AgentError], message: str) -> AgentError:
         return error(message, transcript=transcript, usage=usage, turns=turns)
 
     while True:
         if turns >= spec.max_turns:
-            raise fail(
-                AgentMaxTurnsExceededError,
-                f"the model was still calling tools after {spec.max_turns} "
-                f"turn{'s' if spec.max_turns != 1 else ''}",
-            )
+            raise fail(AgentMaxTurnsExceededError, max_turns_text(spec.max_turns))
         turns += 1
         key = StepKey(run_id, turns)
         payload = ModelTurn(spec.model, (*prefix, *transcript), spec.tools, spec.options)
@@ -135,24 +126,11 @@ async def drive(
         calls = message.tool_calls
         if not calls:
             return AgentResult(message, tuple(transcript), usage, turns, done.finish_reason)
-        if done.finish_reason is not FinishReason.TOOL_CALLS or not all(c.complete for c in calls):
-            raise AgentIncompleteToolCallsError(
-                f"the turn ended with {done.finish_reason.value!r} and "
-                f"{len(calls)} tool call(s) that were not executed",
-                finish_reason=done.finish_reason,
-                calls=calls,
-                transcript=transcript,
-                usage=usage,
-                turns=turns,
-            )
-        batch = _batch_key(calls)
-        repeats = repeats + 1 if batch == last_batch else 1
-        last_batch = batch
-        if repeats >= spec.loop_limit:
-            raise fail(
-                AgentLoopDetectedError,
-                f"the model made the same tool calls {repeats} times in a row",
-            )
+        incomplete = incomplete_calls(done, calls, transcript=transcript, usage=usage, turns=turns)
+        if incomplete is not None:
+            raise incomplete
+        if repeat.see(calls) >= spec.loop_limit:
+            raise fail(AgentLoopDetectedError, loop_text(repeat.repeats))
         for call in calls:  # one after the other, in call order (see the module docstring)
             key = StepKey(run_id, turns, call.id)
             if call.name in spec.needs_approval and not await steps.approval(key, call):
