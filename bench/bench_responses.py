@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -82,54 +83,79 @@ def client(pieces: list[bytes]) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 
 
-async def run_floor(pieces: list[bytes]) -> int:
-    count = 0
-    async with client(pieces) as http, http.stream("POST", "https://b.test/v1/responses") as r:
-        async for line in r.aiter_lines():
-            if line.startswith("data: "):
-                json.loads(line[6:])
-                count += 1
-    return count
+Once = Callable[[], Awaitable[int]]
+Opener = Callable[[list[bytes]], AbstractAsyncContextManager[Once]]
 
 
-async def run_llmport(pieces: list[bytes]) -> int:
-    count = 0
+# Each reader is set up once (its client, the adapter, the SDK client: what a program builds
+# once and streams through many times) and then timed per stream, so a short recorded body
+# measures reading it, not constructing clients.
+
+
+@asynccontextmanager
+async def open_floor(pieces: list[bytes]) -> AsyncIterator[Once]:
+    async with client(pieces) as http:
+
+        async def once() -> int:
+            count = 0
+            async with http.stream("POST", "https://b.test/v1/responses") as r:
+                async for line in r.aiter_lines():
+                    if line.startswith("data: "):
+                        json.loads(line[6:])
+                        count += 1
+            return count
+
+        yield once
+
+
+@asynccontextmanager
+async def open_llmport(pieces: list[bytes]) -> AsyncIterator[Once]:
     async with client(pieces) as http:
         port = OpenAIResponsesAdapter("gpt-5", api_key="sk-bench", http_client=http)
-        async for event in await port.chat_stream([UserMessage("hi")], []):
-            count += 1
-            if isinstance(event, Done):
-                assert event.usage is not None
-    return count
+
+        async def once() -> int:
+            count = 0
+            async for event in await port.chat_stream([UserMessage("hi")], []):
+                count += 1
+                if isinstance(event, Done):
+                    assert event.usage is not None
+            return count
+
+        yield once
 
 
-async def run_openai(pieces: list[bytes]) -> int:
+@asynccontextmanager
+async def open_openai(pieces: list[bytes]) -> AsyncIterator[Once]:
     from openai import AsyncOpenAI
 
-    count = 0
     async with client(pieces) as http:
         sdk = AsyncOpenAI(api_key="sk-bench", base_url="https://b.test/v1", http_client=http)
-        stream = await sdk.responses.create(model="gpt-5", input="hi", stream=True)
-        async for _event in stream:
-            count += 1
-    return count
+
+        async def once() -> int:
+            count = 0
+            stream = await sdk.responses.create(model="gpt-5", input="hi", stream=True)
+            async for _event in stream:
+                count += 1
+            return count
+
+        yield once
 
 
-RUNNERS: dict[str, Callable[[list[bytes]], Awaitable[int]]] = {
-    "floor": run_floor,
-    "llmport": run_llmport,
-    "openai": run_openai,
+RUNNERS: dict[str, Opener] = {
+    "floor": open_floor,
+    "llmport": open_llmport,
+    "openai": open_openai,
 }
 
 
-async def measure(runner: Callable[[list[bytes]], Awaitable[int]], pieces: list[bytes],
-                  events: int, rounds: int) -> float:  # fmt: skip
-    await runner(pieces)
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await runner(pieces)
-        best = min(best, time.perf_counter() - started)
+async def measure(opener: Opener, pieces: list[bytes], events: int, rounds: int) -> float:
+    async with opener(pieces) as once:
+        await once()
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            await once()
+            best = min(best, time.perf_counter() - started)
     return best / events * 1e6
 
 

@@ -212,23 +212,36 @@ class ResponsesDecoder:
 
     def _reasoning_text(self, obj: dict[str, Any], text: str) -> list[RawEvent]:
         """Reasoning text of one part of a reasoning item (parts joined by a blank line)."""
-        index = _int(obj.get("output_index"))
         part = obj.get("summary_index", obj.get("content_index"))
-        part = part if isinstance(part, int) else 0
-        out: list[RawEvent] = []
-        if self._summary_parts.get(index, part) != part and self._reasoning.get(index):
-            out.append(ReasoningDelta("\n\n", index))  # a new part of the same item
+        return self._reasoning_part(
+            _int(obj.get("output_index")), part if isinstance(part, int) else 0, text
+        )
+
+    def _reasoning_part(self, index: int, part: int, text: str) -> list[RawEvent]:
+        reasoning = self._reasoning
+        seen = reasoning.get(index, 0)
+        previous = self._summary_parts.get(index, part)
         self._summary_parts[index] = part
-        self._reasoning[index] = self._reasoning.get(index, 0) + len(text)
-        out.append(ReasoningDelta(text, index))
-        return out
+        reasoning[index] = seen + len(text)
+        if seen and previous != part:  # a new part of the same item
+            return [ReasoningDelta("\n\n", index), ReasoningDelta(text, index)]
+        return [ReasoningDelta(text, index)]
 
     def _reasoning_delta(self, obj: dict[str, Any]) -> list[RawEvent]:
+        # The bulk of a reasoning model's stream: indexes read once for both records.
         delta = obj.get("delta")
-        if not isinstance(delta, str) or not delta:
+        if type(delta) is not str or not delta:
             return _NOTHING
-        self._count(obj, "reasoning", delta)
-        return self._reasoning_text(obj, delta)
+        index = obj.get("output_index")
+        if type(index) is not int:
+            index = 0
+        part = obj.get("summary_index", obj.get("content_index"))
+        if type(part) is not int:
+            part = 0
+        key = (index, part, "reasoning")
+        texts = self._texts
+        texts[key] = texts.get(key, 0) + len(delta)
+        return self._reasoning_part(index, part, delta)
 
     def _reasoning_done(self, obj: dict[str, Any]) -> list[RawEvent]:
         text = obj.get("text")
