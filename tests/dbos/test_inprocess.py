@@ -62,11 +62,26 @@ async def test_the_same_run_id_attaches_and_never_runs_twice(
     )
     agent = make(agents, "adder", port, tools=[add])
     first = await agent.run("2+3?", run_id="sum-1")
-    again = await agent.run("a different prompt is ignored", run_id="sum-1")
-    assert first.text == again.text == "5"
+    again = await agent.run("2+3?", run_id="sum-1")
+    waited = await agent.result("sum-1")
+    assert first.text == again.text == waited.text == "5"
     assert again.transcript == first.transcript
     assert len(port.calls) == 2  # two turns, once
     assert first.transcript[2].content == "5"  # type: ignore[union-attr]
+
+
+async def test_a_run_id_reused_for_another_prompt_or_agent_is_refused(
+    database: str, agents: list[DurableAgent]
+) -> None:
+    port = ScriptedAdapter([ScriptedTurn.text("5")])
+    agent = make(agents, "adder", port)
+    other = make(agents, "other", ScriptedAdapter([]))
+    assert (await agent.run("2+3?", run_id="sum-2")).text == "5"
+    with pytest.raises(ValueError, match="another prompt"):
+        await agent.run("a different prompt", run_id="sum-2")
+    with pytest.raises(ValueError, match="another durable agent"):
+        await other.run("2+3?", run_id="sum-2")
+    assert len(port.calls) == 1
 
 
 async def test_only_a_retryable_model_failure_is_retried(

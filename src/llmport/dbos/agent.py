@@ -266,9 +266,28 @@ class DurableAgent:
         messages: list[AgentMessage] = (
             [UserMessage(prompt)] if isinstance(prompt, str) else list(prompt)
         )
+        encoded = messages_to_json(messages)
+        await self._check_same_run(run_id, encoded)
         with SetWorkflowID(run_id):
-            return await DBOS.start_workflow_async(
-                _agent_run, self.name, messages_to_json(messages)
+            return await DBOS.start_workflow_async(_agent_run, self.name, encoded)
+
+    async def _check_same_run(self, run_id: str, encoded: str) -> None:
+        """A ``run_id`` is an idempotency key: reusing it attaches to its run, but only for the
+        same agent and the same prompt. Anything else is a caller's mistake that attaching
+        would hide (the other prompt's answer returned as this one's), so it is refused."""
+        status = await DBOS.get_workflow_status_async(run_id)
+        if status is None:
+            return
+        inputs: Any = status.input
+        started = tuple(inputs.get("args", ())) if isinstance(inputs, dict) else ()
+        if started[:1] != (self.name,):
+            raise ValueError(
+                f"run {run_id!r} already exists for another durable agent, not {self.name!r}"
+            )
+        if started[1:] != (encoded,):
+            raise ValueError(
+                f"run {run_id!r} already exists with another prompt; attach with the same "
+                "prompt, wait with result(run_id), or choose a new run_id"
             )
 
     async def start(self, prompt: Prompt, *, run_id: str) -> str:
