@@ -15,7 +15,15 @@ Readers, all in the same run on the same bytes:
 - ``httpx2-lines``: ``httpx2`` ``aiter_lines()`` + ``json.loads`` (the floor on httpx2);
 - ``llmport/httpx``, ``llmport/httpx2``, ``llmport/aiohttp``: ``OpenAIChatAdapter`` on each
   transport, iterated to its ``Done`` (``llmport/httpx`` is today's default);
-- ``openai-sdk``: the official SDK (``AsyncOpenAI``, its own httpx2 client) iterated to its end.
+- ``openai-sdk``: the official SDK (``AsyncOpenAI``, its own httpx2 client) iterated to its end;
+- ``pydantic-ai``: ``OpenAIChatModel`` with an ``OpenAIProvider`` at the server, streamed with
+  ``Model.request_stream`` (its lowest-level streaming call) and iterated to its end;
+- ``litellm``: ``litellm.acompletion(model="openai/gpt-4o", stream=True)`` iterated to its end.
+
+pydantic-ai and LiteLLM are optional (``pip install -e '.[bench-peers]'``): a peer whose package
+is not importable is skipped with a note. Neither is let call home: LiteLLM reads its bundled
+model-cost map and configs (``LITELLM_LOCAL_*``), its telemetry is off, and pydantic-ai sends
+nothing without logfire configured.
 
 Run: ``python bench/bench_transport.py [--events 2000] [--rounds 5] [--streams 1000]
 [--stream-events 200] [--gap 20]``. Prints Markdown tables with ratios. Not a test.
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -47,6 +56,28 @@ from llmport.domain.messages import UserMessage
 
 HI = [UserMessage("hi")]
 Reader = Callable[[str, int], Awaitable[int]]
+
+# The peers, by the module each needs; a peer that is not importable is skipped with a note.
+PEERS = {"pydantic-ai": "pydantic_ai", "litellm": "litellm"}
+# LiteLLM reads its model-cost map and configs from the package instead of fetching them, and
+# sends no telemetry (the machine may have no internet; a fetch would also cost time).
+PEER_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+    "LITELLM_LOCAL_BLOG_POSTS": "True",
+    "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
+    "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
+    "LITELLM_TELEMETRY": "False",
+    "DO_NOT_TRACK": "1",
+    # LiteLLM's aiohttp pool allows 500 connections per host by default, which would queue half
+    # of the 1,000 open streams; raised to the 1,000 that llmport's and the SDK's clients allow.
+    "AIOHTTP_CONNECTOR_LIMIT_PER_HOST": "1000",
+}
+os.environ.update(PEER_ENV)
+
+
+def peers_missing() -> list[str]:
+    return [name for name, module in PEERS.items() if importlib.util.find_spec(module) is None]
 
 
 # --- the server (another process) ---------------------------------------------------------------
@@ -152,12 +183,15 @@ class Contenders:
         self.clients: dict[str, Any] = {}
         self.ports: dict[str, OpenAIChatAdapter] = {}
         self.sdks: dict[str, Any] = {}
+        self.models: dict[str, Any] = {}  # pydantic-ai's
 
     async def aclose(self) -> None:
         for port in self.ports.values():
             await port.aclose()
         for sdk in self.sdks.values():
             await sdk.close()
+        for model in self.models.values():
+            await model.client.close()
         for name, client in self.clients.items():
             await (client.close() if name == "aiohttp" else client.aclose())
 
@@ -236,7 +270,40 @@ class Contenders:
             count += 1
         return count
 
+    async def pydantic_ai(self, url: str) -> int:
+        from pydantic_ai.messages import ModelRequest
+        from pydantic_ai.models import ModelRequestParameters
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        model = self.models.get(url)
+        if model is None:
+            provider = OpenAIProvider(base_url=url, api_key="sk-bench")
+            model = self.models[url] = OpenAIChatModel("gpt-4o", provider=provider)
+        count = 0
+        messages = [ModelRequest.user_text_prompt("hi")]
+        async with model.request_stream(messages, None, ModelRequestParameters()) as stream:
+            async for _event in stream:
+                count += 1
+        return count
+
+    async def litellm(self, url: str) -> int:
+        import litellm
+
+        count = 0
+        stream = await litellm.acompletion(
+            model="openai/gpt-4o",
+            api_base=url,
+            api_key="sk-bench",
+            messages=[{"role": "user", "content": "hi"}],
+            stream=True,
+        )
+        async for _chunk in stream:
+            count += 1
+        return count
+
     def readers(self) -> dict[str, Callable[[str], Awaitable[int]]]:
+        missing = peers_missing()
         return {
             "raw-protocol": self.raw_protocol,
             "aiohttp-min": self.aiohttp_min,
@@ -245,6 +312,11 @@ class Contenders:
             "llmport/httpx2": lambda url: self.llmport("httpx2", url),
             "llmport/aiohttp": lambda url: self.llmport("aiohttp", url),
             "openai-sdk": self.openai_sdk,
+            **{
+                name: read
+                for name, read in (("pydantic-ai", self.pydantic_ai), ("litellm", self.litellm))
+                if name not in missing
+            },
         }
 
 
@@ -351,8 +423,6 @@ def run_many(base: str, streams: int, events: int, gap: int) -> dict[str, dict[s
 
     out: dict[str, dict[str, float]] = {}
     for name in Contenders(base).readers():
-        if name == "openai-sdk" and streams > 100:
-            continue  # its client's pool (100 connections) would queue the other streams
         out[name] = {}
         for traced in (False, True):
             result = subprocess.run(
@@ -433,16 +503,26 @@ def main() -> None:
     if args.many:
         many_streams(args.many, args.base, args.streams, args.stream_events, args.gap, args.traced)
         return
+    from importlib.metadata import version
+
     import aiohttp
     import httpx
     import httpx2
     import openai
 
+    missing = peers_missing()
+    peers = "".join(
+        f", {name} {version(dist)}"
+        for name, dist in (("pydantic-ai", "pydantic-ai-slim"), ("litellm", "litellm"))
+        if name not in missing
+    )
     print(
         f"Python {sys.version.split()[0]}, httpx {httpx.__version__}, httpx2 "
-        f"{httpx2.__version__}, aiohttp {aiohttp.__version__}, openai {openai.__version__}; "
-        f"{os.cpu_count()} cores; server in another process"
+        f"{httpx2.__version__}, aiohttp {aiohttp.__version__}, openai {openai.__version__}"
+        f"{peers}; {os.cpu_count()} cores; server in another process"
     )
+    for name in missing:
+        print(f"(skipped {name}: not installed; pip install -e '.[bench-peers]')")
     process, base = start_server()
     try:
         time.sleep(0.3)
