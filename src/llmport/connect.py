@@ -6,12 +6,16 @@ import path, so resolving ``"anthropic:..."`` never imports the OpenAI adapter (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from llmport import registry
 from llmport.ports import LlmCompletionPort
 
-__all__ = ["UnknownProviderError", "connect", "known_prefixes", "register"]
+__all__ = ["UnknownProviderError", "add_port_hook", "connect", "known_prefixes", "register"]
+
+PortHook = Callable[[LlmCompletionPort], LlmCompletionPort]
+_PORT_HOOKS: list[PortHook] = []
 
 
 class UnknownProviderError(ValueError):
@@ -41,4 +45,19 @@ def connect(model: str, **options: Any) -> LlmCompletionPort:
             f"known prefixes: {', '.join(known_prefixes())}"
         )
     port: LlmCompletionPort = registry.resolve_factory(found)(name, **options)
+    for hook in tuple(_PORT_HOOKS):
+        port = hook(port)
     return port
+
+
+def add_port_hook(hook: PortHook) -> Callable[[], None]:
+    """Pass every port ``connect`` builds from now on through ``hook`` (which returns the port
+    to hand out, e.g. an instrumented wrapper: ``llmport.otel.instrument_connect`` uses this).
+    Returns the function that removes the hook again."""
+    _PORT_HOOKS.append(hook)
+
+    def remove() -> None:
+        if hook in _PORT_HOOKS:
+            _PORT_HOOKS.remove(hook)
+
+    return remove

@@ -155,3 +155,23 @@ def test_without_a_configured_provider_the_stream_is_the_adapters_own() -> None:
         env={"PYTHONPATH": str(SRC), "PATH": ""},
     ).stdout.split()  # fmt: skip
     assert out == ["GuardedStream", "TracedStream"]
+
+
+async def test_instrument_connect_covers_every_port_connect_builds_until_undone() -> None:
+    from llmport import UserMessage, connect
+    from llmport.otel import InstrumentedPort, instrument_connect
+    from tests.otel.support import pipeline
+
+    telemetry = pipeline()
+    before = connect("scripted")
+    undo = instrument_connect(**telemetry.kwargs())
+    try:
+        port = connect("scripted")
+        assert isinstance(port, InstrumentedPort) and not isinstance(before, InstrumentedPort)
+        async with await port.chat_stream([UserMessage("hi")], []) as stream:
+            assert [e async for e in stream][-1].message.text == "You said: hi"
+    finally:
+        undo()
+    (span,) = telemetry.spans()
+    assert span.name.startswith("chat") and span.attributes["gen_ai.provider.name"] == "scripted"
+    assert not isinstance(connect("scripted"), InstrumentedPort)

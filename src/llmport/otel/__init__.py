@@ -6,6 +6,7 @@
 
     port = otel.instrument(connect("openai:gpt-4o"))        # a span per chat_stream
     agent = otel.instrument(Agent(port, tools=[...]))        # + invoke_agent, execute_tool
+    otel.instrument_connect()                                # every port connect() builds
 
 Spans and metrics follow the GenAI semantic conventions (``chat {model}``,
 ``invoke_agent {name}``, ``execute_tool {tool}``; ``gen_ai.client.operation.duration``,
@@ -25,8 +26,20 @@ import importlib.util as _util
 if _util.find_spec("opentelemetry") is None:
     raise ImportError("llmport.otel needs the 'otel' extra: pip install 'llmport[otel]'")
 
-from llmport.otel.agent import InstrumentedAgent, InstrumentedTools, instrument
+from llmport.otel.agent import (
+    InstrumentedAgent,
+    InstrumentedTools,
+    instrument,
+    instrument_connect,
+)
 from llmport.otel.port import InstrumentedPort
 from llmport.otel.telemetry import Telemetry
 
-__all__ = ["InstrumentedAgent", "InstrumentedPort", "InstrumentedTools", "Telemetry", "instrument"]
+__all__ = [
+    "InstrumentedAgent",
+    "InstrumentedPort",
+    "InstrumentedTools",
+    "Telemetry",
+    "instrument",
+    "instrument_connect",
+]

@@ -10,7 +10,7 @@ context) are its children. The loop itself knows nothing of OpenTelemetry.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, overload
 
 from opentelemetry import context as otel_context
@@ -267,3 +267,22 @@ def instrument(
     raise TypeError(
         f"instrument() takes an Agent, a model port or a tool executor, not {type(target).__name__}"
     )
+
+
+def instrument_connect(
+    *,
+    tracer_provider: Any = None,
+    meter_provider: Any = None,
+    capture_content: bool | None = None,
+) -> Callable[[], None]:
+    """Instrument every port that ``llmport.connect`` builds from now on (the CLI's, and any
+    program's that connects by model string), as OpenTelemetry instrumentors do for a library:
+    one call at start-up. Returns the function that stops it for ports built later."""
+    from llmport.connect import add_port_hook  # the top-level package, below the integrations
+
+    telemetry = Telemetry(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        capture_content=capture_content,
+    )
+    return add_port_hook(lambda port: InstrumentedPort(port, telemetry))
