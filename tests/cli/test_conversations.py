@@ -91,3 +91,22 @@ def test_logs_lists_filters_and_never_creates_the_log(
     _, out, _ = cli(["logs", "--cid", cid[:6], "--json"], capsys, monkeypatch)
     assert [json.loads(line)["prompt"] for line in out.splitlines()] == ["pears"]
     assert cli(["logs", "-n", "0"], capsys, monkeypatch)[1] == ""
+
+
+def test_tools_from_a_file_are_named_not_silently_dropped_on_continue(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    tools = Path(str(tmp_path)) / "mine.py"
+    tools.write_text(
+        "from llmport import tool\n\n@tool\ndef shout(text: str) -> str:\n"
+        '    """Upper-case the text."""\n    return text.upper()\n'
+    )
+    assert cli(["run", "-m", "scripted", "--tool", "clock", "--tools", str(tools), "first"],
+               capsys, monkeypatch)[0] == 0  # fmt: skip
+    code, out, err = cli(["run", "-c", "second"], capsys, monkeypatch)
+    assert code == 0 and out == "You said: second\n"
+    assert "not restored: shout" in err and "--tools FILE.py" in err and "clock" not in err
+    code, _, err = cli(["run", "-c", "--tools", str(tools), "third"], capsys, monkeypatch)
+    assert code == 0 and "not restored" not in err

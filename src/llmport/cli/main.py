@@ -231,6 +231,13 @@ def _resume(args: argparse.Namespace) -> tuple[str | None, list[Any]]:
         args.option = [[k, json.dumps(v)] for k, v in found.options.items()]
     if not args.tool and not args.tools:
         args.tool = [name for name in found.tools if name in BUILTIN_TOOLS]
+        others = [name for name in found.tools if name not in BUILTIN_TOOLS]
+        if others and not args.mcp and not args.mcp_url:
+            # Never re-run code named in the log (a tools file, a server command) unasked.
+            sys.stderr.write(
+                f"llmport: note: not restored: {', '.join(others)} (tools from a --tools file "
+                "or an MCP server: pass --tools FILE.py or --mcp again)\n"
+            )
     return found.id, store.history(found.id)
 
 
