@@ -64,3 +64,23 @@ async def test_run_one_turns_every_outcome_into_a_record() -> None:
 
     broken = await run_one(broken_factory, BatchItem("run-2", "go"))  # type: ignore[arg-type]
     assert (broken.status, broken.error_type, broken.turns) == ("failed", "KeyError", 0)
+
+
+async def test_usage_no_turn_reported_stays_unknown_never_zero() -> None:
+    from llmport import Agent
+    from llmport.adapters.scripted import ScriptedAdapter, ScriptedTurn
+
+    silent = await run_one(lambda _: Agent(ScriptedAdapter([ScriptedTurn.text("hi")])),
+                           BatchItem("quiet", "go"))  # fmt: skip
+    assert silent.ok and silent.usage is None
+    assert RunRecord.from_dict(silent.to_dict()).usage is None
+
+    failing = ScriptedAdapter([ScriptedTurn((), start_error=RateLimitError("no", provider="p"))])
+    failed = await run_one(lambda _: Agent(failing), BatchItem("quiet-fail", "go"))
+    assert not failed.ok and failed.usage is None
+
+    counted = await run_one(
+        lambda _: Agent(ScriptedAdapter([ScriptedTurn.text("hi", usage=Usage(0, 0))])),
+        BatchItem("counted", "go"),
+    )
+    assert counted.usage == Usage(0, 0)  # reported zero is a figure, not unknown

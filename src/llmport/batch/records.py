@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, TypeAlias
 
 from llmport.agent.errors import AgentError
-from llmport.agent.loop import Agent, Prompt
+from llmport.agent.events import RunFinished, TurnFinished
+from llmport.agent.loop import Agent, AgentResult, Prompt
 from llmport.agent.output import MAX_ERROR_BYTES, cap
 from llmport.domain.events import Usage
 from llmport.domain.messages import AgentMessage
@@ -130,18 +131,32 @@ class RunRecord:
 
 
 async def run_one(factory: AgentFactory, item: BatchItem) -> RunRecord:
-    """Run ``item`` to its end; every failure (the factory's too) is a ``failed`` record."""
+    """Run ``item`` to its end; every failure (the factory's too) is a ``failed`` record.
+
+    Usage that no turn reported stays unknown (``None``), never zeros: a server that sends no
+    usage must not read as a free run in ``results.jsonl``.
+    """
     started = time.perf_counter()
+    reported = False
+    result: AgentResult | None = None
     try:
         agent = factory(item.id)
-        result = await agent.run(item.prompt)
+        async with agent.stream(item.prompt) as events:
+            async for event in events:
+                if isinstance(event, TurnFinished):
+                    reported = reported or event.usage is not None
+                elif isinstance(event, RunFinished):
+                    result = event.result
     except Exception as error:
-        return RunRecord.failure(item.id, error, time.perf_counter() - started)
+        record = RunRecord.failure(item.id, error, time.perf_counter() - started)
+        return record if reported else replace(record, usage=None)
+    if result is None:  # pragma: no cover - the loop always ends with RunFinished or raises
+        raise AssertionError("an agent run ended without RunFinished")
     return RunRecord(
         id=item.id,
         status="ok",
         text=result.text,
-        usage=result.usage,
+        usage=result.usage if reported else None,
         turns=result.turns,
         seconds=time.perf_counter() - started,
         transcript=result.transcript,
