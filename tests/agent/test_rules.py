@@ -51,3 +51,30 @@ def test_the_words() -> None:
     assert loop_text(3) == "the model made the same tool calls 3 times in a row"
     assert max_turns_text(1) == "the model was still calling tools after 1 turn"
     assert max_turns_text(5) == "the model was still calling tools after 5 turns"
+
+
+def test_the_ledger_counts_turns_sums_usage_and_ends_the_run_with_what_it_has() -> None:
+    from llmport.agent.errors import AgentLoopDetectedError, AgentMaxTurnsExceededError
+    from llmport.agent.rules import RunLedger
+
+    transcript: list = []
+    ledger = RunLedger(transcript, max_turns=3, loop_limit=2)
+    assert ledger.start_turn() == 1
+    first = Done(
+        FinishReason.TOOL_CALLS, None, Usage(3, 1), AssistantMessage("", tool_calls=(CALL,))
+    )
+    assert ledger.record(first) is first.message and transcript == [first.message]
+    ledger.check_calls(first)
+    assert ledger.start_turn() == 2
+    ledger.record(Done(FinishReason.TOOL_CALLS, None, None, first.message))
+    assert ledger.usage == Usage(3, 1)  # a turn without usage adds nothing
+    with pytest.raises(AgentLoopDetectedError) as looped:
+        ledger.check_calls(first)
+    assert looped.value.message == loop_text(2) and looped.value.turns == 2
+    assert ledger.start_turn() == 3
+    with pytest.raises(AgentMaxTurnsExceededError) as spent:
+        ledger.start_turn()
+    assert spent.value.message == max_turns_text(3) and spent.value.usage == Usage(3, 1)
+    assert list(spent.value.transcript) == transcript
+    with pytest.raises(AgentIncompleteToolCallsError):
+        ledger.check_calls(done(FinishReason.LENGTH, CALL))

@@ -41,10 +41,7 @@ from typing import Any, TypeAlias
 
 from llmport.agent.calls import Approver, execute_call
 from llmport.agent.errors import (
-    AgentError,
     AgentInternalError,
-    AgentLoopDetectedError,
-    AgentMaxTurnsExceededError,
 )
 from llmport.agent.events import (
     AgentEvent,
@@ -55,7 +52,7 @@ from llmport.agent.events import (
     ToolCallStarted,
     TurnFinished,
 )
-from llmport.agent.rules import RepeatWatch, incomplete_calls, loop_text, max_turns_text
+from llmport.agent.rules import RunLedger
 from llmport.agent.tools import (
     Tool,
     ToolRegistry,
@@ -165,17 +162,11 @@ class Agent:
     async def _run(self, transcript: list[AgentMessage]) -> AsyncIterator[AgentEvent]:
         definitions = list(self.tools.list_tools())
         prefix: list[AgentMessage] = [SystemMessage(self.system)] if self.system else []
-        usage = Usage()
-        turns = 0
-        repeat = RepeatWatch()
-
-        def fail(error: type[AgentError], message: str) -> AgentError:
-            return error(message, transcript=transcript, usage=usage, turns=turns)
+        ledger = RunLedger(transcript, max_turns=self.max_turns, loop_limit=self.loop_limit)
+        fail = ledger.fail
 
         while True:
-            if turns >= self.max_turns:
-                raise fail(AgentMaxTurnsExceededError, max_turns_text(self.max_turns))
-            turns += 1
+            turns = ledger.start_turn()
             done: Done | None = None
             try:
                 history = [*prefix, *transcript]
@@ -205,24 +196,17 @@ class Agent:
                 cause = StreamTruncatedError("the model stream ended without Done")
                 raise fail(AgentInternalError, str(cause)) from cause
 
-            if done.usage is not None:
-                usage = usage + done.usage
-            message = done.message
-            transcript.append(message)
+            message = ledger.record(done)
             yield TurnFinished(turns, done.finish_reason, done.usage, message)
 
             calls = message.tool_calls
             if not calls:
-                result = AgentResult(message, tuple(transcript), usage, turns, done.finish_reason)
+                result = AgentResult(
+                    message, tuple(transcript), ledger.usage, turns, done.finish_reason
+                )
                 yield RunFinished(result)
                 return
-            incomplete = incomplete_calls(
-                done, calls, transcript=transcript, usage=usage, turns=turns
-            )
-            if incomplete is not None:
-                raise incomplete
-            if repeat.see(calls) >= self.loop_limit:
-                raise fail(AgentLoopDetectedError, loop_text(repeat.repeats))
+            ledger.check_calls(done)
 
             # Results go back in call order, exactly one per call, whatever order they finish in.
             position = {id(call): i for i, call in enumerate(calls)}

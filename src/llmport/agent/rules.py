@@ -14,11 +14,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from llmport.agent.errors import AgentIncompleteToolCallsError
+from llmport.agent.errors import (
+    AgentError,
+    AgentIncompleteToolCallsError,
+    AgentLoopDetectedError,
+    AgentMaxTurnsExceededError,
+)
 from llmport.domain.events import Done, FinishReason, Usage
-from llmport.domain.messages import AgentMessage, ToolCall
+from llmport.domain.messages import AgentMessage, AssistantMessage, ToolCall
 
-__all__ = ["RepeatWatch", "incomplete_calls", "loop_text", "max_turns_text"]
+__all__ = ["RepeatWatch", "RunLedger", "incomplete_calls", "loop_text", "max_turns_text"]
 
 
 def incomplete_calls(
@@ -68,3 +73,49 @@ def max_turns_text(max_turns: int) -> str:
     return (
         f"the model was still calling tools after {max_turns} turn{'s' if max_turns != 1 else ''}"
     )
+
+
+class RunLedger:
+    """A run's account, kept the same way by the ``Agent`` and by durable runs: the transcript
+    (the caller's list, appended to), the usage summed over the turns, the turn count, and the
+    typed errors that end the run carrying all three."""
+
+    __slots__ = ("_loop_limit", "_max_turns", "_repeat", "transcript", "turns", "usage")
+
+    def __init__(self, transcript: list[AgentMessage], *, max_turns: int, loop_limit: int) -> None:
+        self.transcript = transcript
+        self.usage = Usage()
+        self.turns = 0
+        self._max_turns = max_turns
+        self._loop_limit = loop_limit
+        self._repeat = RepeatWatch()
+
+    def fail(self, error: type[AgentError], message: str) -> AgentError:
+        """The error ``error`` ending the run now, with what the run has so far."""
+        return error(message, transcript=self.transcript, usage=self.usage, turns=self.turns)
+
+    def start_turn(self) -> int:
+        """Count a new model turn; ``MaxTurnsExceeded`` once ``max_turns`` are spent."""
+        if self.turns >= self._max_turns:
+            raise self.fail(AgentMaxTurnsExceededError, max_turns_text(self._max_turns))
+        self.turns += 1
+        return self.turns
+
+    def record(self, done: Done) -> AssistantMessage:
+        """Add the turn's usage and message to the run; return the message."""
+        if done.usage is not None:
+            self.usage = self.usage + done.usage
+        self.transcript.append(done.message)
+        return done.message
+
+    def check_calls(self, done: Done) -> None:
+        """Raise when the turn's calls may not run (``IncompleteToolCalls``) or repeat the
+        previous turns' batch ``loop_limit`` times in a row (``LoopDetected``)."""
+        calls = done.message.tool_calls
+        incomplete = incomplete_calls(
+            done, calls, transcript=self.transcript, usage=self.usage, turns=self.turns
+        )
+        if incomplete is not None:
+            raise incomplete
+        if self._repeat.see(calls) >= self._loop_limit:
+            raise self.fail(AgentLoopDetectedError, loop_text(self._repeat.repeats))

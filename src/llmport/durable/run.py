@@ -21,16 +21,12 @@ from typing import Protocol
 
 from llmport.agent.calls import Approver
 from llmport.agent.errors import (
-    AgentError,
     AgentInternalError,
-    AgentLoopDetectedError,
-    AgentMaxTurnsExceededError,
 )
 from llmport.agent.loop import AgentResult
-from llmport.agent.rules import RepeatWatch, incomplete_calls, loop_text, max_turns_text
+from llmport.agent.rules import RunLedger
 from llmport.agent.tools import error_result
 from llmport.domain.errors import LlmError
-from llmport.domain.events import Usage
 from llmport.domain.messages import AgentMessage, SystemMessage, ToolCall, ToolMessage
 from llmport.domain.options import CallOptions
 from llmport.domain.tools import ToolDefinition
@@ -98,39 +94,25 @@ async def drive(
     """
     transcript: list[AgentMessage] = list(messages)
     prefix: list[AgentMessage] = [SystemMessage(spec.system)] if spec.system else []
-    usage = Usage()
-    turns = 0
-    repeat = RepeatWatch()
-
-    def fail(error: type[AgentError], message: str) -> AgentError:
-        return error(message, transcript=transcript, usage=usage, turns=turns)
+    ledger = RunLedger(transcript, max_turns=spec.max_turns, loop_limit=spec.loop_limit)
 
     while True:
-        if turns >= spec.max_turns:
-            raise fail(AgentMaxTurnsExceededError, max_turns_text(spec.max_turns))
-        turns += 1
+        turns = ledger.start_turn()
         key = StepKey(run_id, turns)
         payload = ModelTurn(spec.model, (*prefix, *transcript), spec.tools, spec.options)
         try:
             output = await steps.model_turn(key, payload.to_json())
         except LlmError as error:
-            raise fail(AgentInternalError, f"the model failed: {error}") from error
+            raise ledger.fail(AgentInternalError, f"the model failed: {error}") from error
         if on_step is not None:
             on_step(key, output)
         done = done_from_json(output)
-        if done.usage is not None:
-            usage = usage + done.usage
-        message = done.message
-        transcript.append(message)
+        message = ledger.record(done)
 
         calls = message.tool_calls
         if not calls:
-            return AgentResult(message, tuple(transcript), usage, turns, done.finish_reason)
-        incomplete = incomplete_calls(done, calls, transcript=transcript, usage=usage, turns=turns)
-        if incomplete is not None:
-            raise incomplete
-        if repeat.see(calls) >= spec.loop_limit:
-            raise fail(AgentLoopDetectedError, loop_text(repeat.repeats))
+            return AgentResult(message, tuple(transcript), ledger.usage, turns, done.finish_reason)
+        ledger.check_calls(done)
         for call in calls:  # one after the other, in call order (see the module docstring)
             key = StepKey(run_id, turns, call.id)
             if call.name in spec.needs_approval and not await steps.approval(key, call):
