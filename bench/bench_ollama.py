@@ -22,13 +22,15 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from mock_http import mock_transport, reads  # noqa: E402
 
 from llmport.adapters.ollama import OllamaAdapter  # noqa: E402
 from llmport.domain.events import Done  # noqa: E402
@@ -72,19 +74,8 @@ def per_line(body: bytes) -> list[bytes]:
     return [line + b"\n" for line in body.split(b"\n") if line]
 
 
-def reads(body: bytes, size: int = 4096) -> list[bytes]:
-    return [body[i : i + size] for i in range(0, len(body), size)]
-
-
 def transport(pieces: list[bytes]) -> httpx.MockTransport:
-    async def body() -> AsyncIterator[bytes]:
-        for piece in pieces:
-            yield piece
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": "application/x-ndjson"}, content=body())
-
-    return httpx.MockTransport(handler)
+    return mock_transport(pieces, "application/x-ndjson")
 
 
 async def run_floor(pieces: list[bytes]) -> int:

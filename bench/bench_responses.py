@@ -16,9 +16,8 @@ import argparse
 import asyncio
 import json
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -26,9 +25,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from mock_http import Once, Opener, measure, mock_transport, reads  # noqa: E402
+
 from llmport.adapters.openai_responses import OpenAIResponsesAdapter  # noqa: E402
 from llmport.domain.events import Done  # noqa: E402
 from llmport.domain.messages import UserMessage  # noqa: E402
+
+SSE = "text/event-stream"
 
 RECORDED = (
     ROOT.parent / "shared" / "streams" / "openai" / "responses-gpt5-reasoning-summary-tool"
@@ -68,33 +71,12 @@ def per_event(body: bytes) -> list[bytes]:
     return [block + b"\n\n" for block in body.split(b"\n\n") if block.strip()]
 
 
-def reads(body: bytes, size: int = 4096) -> list[bytes]:
-    return [body[i : i + size] for i in range(0, len(body), size)]
-
-
-def client(pieces: list[bytes]) -> httpx.AsyncClient:
-    async def body() -> AsyncIterator[bytes]:
-        for piece in pieces:
-            yield piece
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
-
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
-
-
-Once = Callable[[], Awaitable[int]]
-Opener = Callable[[list[bytes]], AbstractAsyncContextManager[Once]]
-
-
-# Each reader is set up once (its client, the adapter, the SDK client: what a program builds
-# once and streams through many times) and then timed per stream, so a short recorded body
-# measures reading it, not constructing clients.
+# Each reader is an opener (see mock_http): set up once, timed per stream.
 
 
 @asynccontextmanager
 async def open_floor(pieces: list[bytes]) -> AsyncIterator[Once]:
-    async with client(pieces) as http:
+    async with httpx.AsyncClient(transport=mock_transport(pieces, SSE)) as http:
 
         async def once() -> int:
             count = 0
@@ -110,7 +92,7 @@ async def open_floor(pieces: list[bytes]) -> AsyncIterator[Once]:
 
 @asynccontextmanager
 async def open_llmport(pieces: list[bytes]) -> AsyncIterator[Once]:
-    async with client(pieces) as http:
+    async with httpx.AsyncClient(transport=mock_transport(pieces, SSE)) as http:
         port = OpenAIResponsesAdapter("gpt-5", api_key="sk-bench", http_client=http)
 
         async def once() -> int:
@@ -128,7 +110,7 @@ async def open_llmport(pieces: list[bytes]) -> AsyncIterator[Once]:
 async def open_openai(pieces: list[bytes]) -> AsyncIterator[Once]:
     from openai import AsyncOpenAI
 
-    async with client(pieces) as http:
+    async with httpx.AsyncClient(transport=mock_transport(pieces, SSE)) as http:
         sdk = AsyncOpenAI(api_key="sk-bench", base_url="https://b.test/v1", http_client=http)
 
         async def once() -> int:
@@ -146,17 +128,6 @@ RUNNERS: dict[str, Opener] = {
     "llmport": open_llmport,
     "openai": open_openai,
 }
-
-
-async def measure(opener: Opener, pieces: list[bytes], events: int, rounds: int) -> float:
-    async with opener(pieces) as once:
-        await once()
-        best = float("inf")
-        for _ in range(rounds):
-            started = time.perf_counter()
-            await once()
-            best = min(best, time.perf_counter() - started)
-    return best / events * 1e6
 
 
 async def main() -> None:
