@@ -7,12 +7,14 @@ recorded stream, derived once by ``tests/golden/derive.py`` and then reviewed by
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from llmport.domain.errors import LlmError, StreamInBandError
 from llmport.domain.events import Done, LlmStreamEvent, ReasoningDelta, TextDelta, ToolCallDelta
@@ -131,3 +133,23 @@ def write_golden(kind: str, name: str, data: dict[str, Any]) -> Path:
 
 
 PortFactory = Callable[[httpx.AsyncClient], LlmCompletionPort]
+
+
+def assert_every_recording_has_a_golden(kind: str, streams: Sequence[Any], count: int) -> None:
+    """Every recorded stream of a wire (``count`` of them) has its golden file under ``kind``."""
+    if not streams:
+        pytest.skip("../shared/streams is absent")
+    assert len(streams) == count
+    assert [s.name for s in streams if load_golden(kind, s.name) is None] == []
+
+
+async def assert_splits_do_not_matter(
+    run: Callable[[Any, list[int] | None], Any], stream: Any, *, longest: int, pieces: int
+) -> None:
+    """``run(stream, sizes)`` gives the same result whole, one byte at a time, and in three
+    random splits (seeded by the stream's name) of up to ``pieces`` reads of ``longest`` bytes."""
+    whole = await run(stream, None)
+    assert await run(stream, [1]) == whole
+    rng = random.Random(stream.name)
+    for _ in range(3):
+        assert await run(stream, [rng.randint(1, longest) for _ in range(pieces)]) == whole

@@ -6,13 +6,18 @@ cannot hide."""
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import pytest
 
 from llmport.adapters.openai_responses import OpenAIResponsesAdapter
-from tests.support.goldens import collect, load_golden, mock_client
+from tests.support.goldens import (
+    assert_every_recording_has_a_golden,
+    assert_splits_do_not_matter,
+    collect,
+    load_golden,
+    mock_client,
+)
 from tests.support.streams import RecordedStream, recorded_streams, stream_params
 
 STREAMS = stream_params("openai_responses_sse")
@@ -26,11 +31,9 @@ async def run(stream: RecordedStream, sizes: list[int] | None = None) -> dict[st
 
 
 def test_all_20_recordings_have_a_golden() -> None:
-    streams = recorded_streams("openai_responses_sse")
-    if not streams:
-        pytest.skip("../shared/streams is absent")
-    assert len(streams) == 20
-    assert [s.name for s in streams if load_golden("openai_responses", s.name) is None] == []
+    assert_every_recording_has_a_golden(
+        "openai_responses", recorded_streams("openai_responses_sse"), 20
+    )
 
 
 @pytest.mark.parametrize("stream", STREAMS)
@@ -40,11 +43,7 @@ async def test_stream_matches_its_golden(stream: RecordedStream) -> None:
 
 @pytest.mark.parametrize("stream", STREAMS)
 async def test_byte_by_byte_and_random_splits_give_the_same_result(stream: RecordedStream) -> None:
-    whole = await run(stream)
-    assert await run(stream, [1]) == whole
-    rng = random.Random(stream.name)
-    for _ in range(3):
-        assert await run(stream, [rng.randint(1, 500) for _ in range(40)]) == whole
+    await assert_splits_do_not_matter(run, stream, longest=500, pieces=40)
 
 
 def oracle(stream: RecordedStream) -> dict[str, Any]:
