@@ -20,6 +20,7 @@ from llmport.domain.errors import (
 )
 from llmport.domain.events import Done, FinishReason, LlmStreamEvent, TextDelta
 from llmport.domain.messages import UserMessage
+from llmport.testing import check_port
 from tests.support.fake_server import FakeServer, Reply
 
 pytestmark = pytest.mark.usefixtures("transport")  # every test on every transport
@@ -56,20 +57,13 @@ async def server() -> AsyncIterator[FakeServer]:
 
 
 async def run(server: FakeServer, **options: Any) -> tuple[list[LlmStreamEvent], LlmError | None]:
-    port = OllamaAdapter("m", base_url=server.url, max_retries=1, **options)
-    events: list[LlmStreamEvent] = []
-    error: LlmError | None = None
-    try:
-        stream = await port.chat_stream([UserMessage("hi")], [])
-        async with stream:
-            async for event in stream:
-                events.append(event)
-    except LlmError as failure:
-        error = failure
-    finally:
-        await port.aclose()
-    assert (error is None) == (bool(events) and isinstance(events[-1], Done))
-    return events, error
+    """One turn through the conformance kit's ``check_port`` (which also holds the stream to the
+    contract): the events with the ``Done`` last, or the error."""
+    async with OllamaAdapter("m", base_url=server.url, max_retries=1, **options) as port:
+        outcome = await check_port(port, [UserMessage("hi")])
+    events = [*outcome.events, *([outcome.done] if outcome.done is not None else [])]
+    assert (outcome.error is None) == (bool(events) and isinstance(events[-1], Done))
+    return events, outcome.error
 
 
 async def test_a_whole_stream_and_its_request(server: FakeServer) -> None:

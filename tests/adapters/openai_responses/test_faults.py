@@ -19,6 +19,7 @@ from llmport.domain.errors import (
 )
 from llmport.domain.events import Done, LlmStreamEvent, TextDelta
 from llmport.domain.messages import UserMessage
+from llmport.testing import check_port
 from tests.support.fake_server import FakeServer, Reply
 
 pytestmark = pytest.mark.usefixtures("transport")  # every test on every transport
@@ -43,19 +44,14 @@ async def server() -> AsyncIterator[FakeServer]:
 
 
 async def run(server: FakeServer, **options: Any) -> tuple[list[LlmStreamEvent], LlmError | None]:
-    port = OpenAIResponsesAdapter("gpt-5", base_url=server.url, api_key=KEY, **options)
-    out: list[LlmStreamEvent] = []
-    try:
-        stream = await port.chat_stream([UserMessage("hi")], [])
-        async with stream:
-            async for event in stream:
-                out.append(event)
-    except LlmError as error:
-        assert KEY not in str(error) and KEY not in repr(error)
-        return out, error
-    finally:
-        await port.aclose()
-    return out, None
+    """One turn through the conformance kit's ``check_port`` (which also holds the stream to the
+    contract): the events with the ``Done`` last, or the error."""
+    async with OpenAIResponsesAdapter("gpt-5", base_url=server.url, api_key=KEY, **options) as port:
+        outcome = await check_port(port, [UserMessage("hi")])
+    events = [*outcome.events, *([outcome.done] if outcome.done is not None else [])]
+    if outcome.error is not None:
+        assert KEY not in str(outcome.error) and KEY not in repr(outcome.error)
+    return events, outcome.error
 
 
 async def test_a_whole_stream_posts_to_responses(server: FakeServer) -> None:
