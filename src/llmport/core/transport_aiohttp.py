@@ -91,7 +91,7 @@ class AiohttpTransport:
         if self._client is None:
             self._client = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=_MAX_CONNECTIONS, limit_per_host=0),
-                timeout=aiohttp.ClientTimeout(total=None, connect=self._connect),
+                timeout=self._timeout,
                 auto_decompress=False,
             )
         return self._client
