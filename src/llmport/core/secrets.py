@@ -210,14 +210,15 @@ _LOGGERS: Final = (
 )
 
 
-def install_log_redaction() -> None:
-    """Add the redacting filter to llmport's and the transports' loggers (idempotent).
+def install_log_redaction(extra: Sequence[str] = ()) -> None:
+    """Add the redacting filter to llmport's and the transports' loggers, and to the ``extra``
+    ones an integration's library logs on (idempotent).
 
     A logger's filters see only the records logged on that very logger, so the list names each
     logger that may see a request: llmport's HTTP shell, httpx and httpx2, httpcore's and
     httpcore2's modules, aiohttp's client loggers and hpack's.
     """
-    for name in _LOGGERS:
+    for name in (*_LOGGERS, *extra):
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from llmport.core.secrets import RedactingFilter, Secret, install_log_redaction, scrub
+from llmport.core.secrets import Secret, install_log_redaction, scrub
 from llmport.domain.messages import ToolCall, ToolMessage
 from llmport.domain.tools import ToolDefinition
 from llmport.mcp.connection import Connection, ServerGone
@@ -36,18 +35,13 @@ if TYPE_CHECKING:
 
 __all__ = ["McpError", "McpTools", "result_text"]
 
+# The SDK's own loggers (its HTTP client's, httpx2's, are among the shell's already).
 _LOGGERS: Final = (
     "mcp",
     "mcp.client.streamable_http",
     "mcp.client.stdio",
     "mcp.client.session",
-    "httpx2",
-    "httpcore2",
-    "httpcore2.connection",
-    "httpcore2.http11",
-    "httpcore2.http2",
 )
-_FILTER: Final = RedactingFilter()
 _MAX_PAGES: Final = 100
 
 
@@ -64,14 +58,6 @@ class McpError(Exception):
 class _Route:
     connection: Connection
     remote_name: str
-
-
-def _install_log_redaction() -> None:
-    install_log_redaction()
-    for name in _LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
 
 
 def result_text(result: Any) -> str:
@@ -148,7 +134,7 @@ class McpTools:
     async def __aenter__(self) -> McpTools:
         if self._connections:
             raise RuntimeError("McpTools is already open")
-        _install_log_redaction()
+        install_log_redaction(_LOGGERS)
         try:
             definitions: list[ToolDefinition] = []
             routes: dict[str, _Route] = {}
